@@ -17,3 +17,5 @@ if ! MLIP_JDK=$(mlip_find_jdk); then
 fi
 export JAVA_HOME="$MLIP_JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven 3.8's bundled Guava calls sun.misc.Unsafe, which JDK 25 warns about on every run; that noise is not ours.
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"

@@ -29,6 +29,9 @@ public final class Parallel {
         void run(int start, int end);
     }
 
+    /** One thread: runs every task in order on the caller (for loops that must stay sequential). */
+    public static final Parallel SERIAL = new Parallel(1);
+
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
     private static volatile Parallel defaultPool;
 

@@ -1,0 +1,90 @@
+package mlip.tensor;
+
+/**
+ * The device SPI: every op the engine has, on tensors that live on this backend's device.
+ *
+ * <p>The contract splits work between {@link Tensor} (the front end) and a backend:
+ * the front end checks shapes and dtypes (its errors name the op and the shapes), normalises dims,
+ * and broadcasts by {@code expand} (stride-0 views) — <b>once, for every backend</b>. A backend gets
+ * valid, possibly non-contiguous inputs of agreeing shapes and returns new contiguous tensors.
+ * Every backend runs the same conformance suite against {@code CpuBackend}.
+ *
+ * <p>Implementations: {@code CpuBackend} (Vector API + a fixed thread pool); {@code CudaBackend}
+ * in the {@code cuda-kernels} module, found through {@link BackendProvider}.
+ */
+public interface Backend {
+
+    Device device();
+
+    /** A zero-filled storage of {@code size} elements. */
+    Storage allocate(DType dtype, int size);
+
+    /** A new contiguous tensor holding a copy of {@code data} ({@code float[]}, {@code double[]} or {@code int[]}). */
+    Tensor fromHost(Object data, DType dtype, int[] shape);
+
+    /** The elements of {@code x} in row-major order as a new {@code float[]}, {@code double[]} or {@code int[]} matching its dtype. */
+    Object toHost(Tensor x);
+
+    /** A contiguous copy of {@code x} converted to {@code dtype} (floats to I32 truncate toward zero). */
+    Tensor copy(Tensor x, DType dtype);
+
+    /** Writes {@code src} (same shape, any dtype) into the view {@code dst}, converting the dtype. */
+    void copyInto(Tensor src, Tensor dst);
+
+    /** A tensor of {@code shape} with every element {@code value}. */
+    Tensor full(int[] shape, DType dtype, double value);
+
+    /** {@code n} values {@code start, start + step, ...}. */
+    Tensor arange(double start, double step, int n, DType dtype);
+
+    /** Random values from Philox blocks {@code [offset, ...)} of (seed, stream); see {@link Philox} for the layout. */
+    Tensor random(Distribution dist, long seed, long stream, long offset, int[] shape, DType dtype);
+
+    Tensor unary(UnaryOp op, Tensor x);
+
+    /** {@code a op b} for inputs of the same shape and dtype (broadcast inputs come as stride-0 views). */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** {@code cond != 0 ? a : b}; all three of one shape; {@code a} and {@code b} of one dtype. */
+    Tensor where(Tensor cond, Tensor a, Tensor b);
+
+    /** Reduces the (sorted, distinct) {@code dims}; {@code keepdim} keeps them as size 1. */
+    Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim);
+
+    /** I32 index of the first maximum ({@code max == true}) or minimum along {@code dim}; NaN counts as the maximum. */
+    Tensor argReduce(boolean max, Tensor x, int dim, boolean keepdim);
+
+    /** {@code a (..., M, K) @ b (..., K, N)} with equal batch dims (broadcast ones as stride-0 views). */
+    Tensor matmul(Tensor a, Tensor b);
+
+    /** {@code out[..i..] = x[..index[..i..]..]} along {@code dim}; out has index's shape. */
+    Tensor gather(Tensor x, int dim, Tensor index);
+
+    /** The slices {@code x.select(dim, index[j])} stacked along {@code dim}; index is 1-d I32. */
+    Tensor indexSelect(Tensor x, int dim, Tensor index);
+
+    /** A copy of {@code x} with {@code src[..i..]} added at {@code x[..index[..i..]..]} along {@code dim}, in index order. */
+    Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src);
+
+    /** Concatenation along {@code dim} (inputs agree in every other dim and in dtype). */
+    Tensor cat(Tensor[] xs, int dim);
+
+    /** The {@code k} largest (or smallest) along {@code dim}, sorted, ties to the lower index: {values, I32 indices}. */
+    Tensor[] topk(Tensor x, int k, int dim, boolean largest);
+
+    /** Softmax (or log-softmax when {@code log}) along {@code dim}. */
+    Tensor softmax(Tensor x, int dim, boolean log);
+
+    /**
+     * Layer norm over the last dim: {out, mean, rstd}, mean and rstd of shape {@code x.shape[:-1]}.
+     * {@code weight} and {@code bias} (shape {@code [D]}) may be null.
+     */
+    Tensor[] layerNorm(Tensor x, Tensor weight, Tensor bias, double eps);
+
+    /**
+     * Cross-entropy of {@code logits (N, C)} against I32 {@code target (N)}: rows whose target is
+     * {@code ignoreIndex} add nothing; with label smoothing e the target distribution is
+     * {@code (1 - e) onehot + e / C}. MEAN divides by the number of rows not ignored.
+     */
+    Tensor crossEntropy(Tensor logits, Tensor target, int ignoreIndex, double labelSmoothing, Reduction reduction);
+}
