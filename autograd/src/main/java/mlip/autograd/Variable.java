@@ -26,7 +26,7 @@ import mlip.tensor.Tensor;
  * }</pre>
  */
 public final class Variable {
-    private final Tensor value;
+    private Tensor value;
     private final boolean requiresGrad;
     private Tensor grad;
     Node node; // null for leaves and constants
@@ -66,6 +66,19 @@ public final class Variable {
             throw new IllegalArgumentException("setGrad: gradient shape " + Shape.str(g.shape()) + " != value shape " + Shape.str(value.shape()));
         }
         grad = g;
+    }
+
+    /**
+     * Replaces a leaf's value in place (optimizer steps, loading checkpoints): same shape and dtype.
+     * Not allowed on a result of an op, whose value its graph's rules depend on.
+     */
+    public void assign(Tensor newValue) {
+        if (node != null) throw new IllegalStateException("assign: only leaves can be assigned, this is the result of " + node.op);
+        if (!Arrays.equals(newValue.shape(), value.shape()) || newValue.dtype() != value.dtype()) {
+            throw new IllegalArgumentException("assign: new value " + newValue.dtype() + " " + Shape.str(newValue.shape())
+                    + " does not match " + value.dtype() + " " + Shape.str(value.shape()));
+        }
+        value = newValue;
     }
 
     public boolean requiresGrad() {
