@@ -109,7 +109,7 @@ public final class GemmBench implements Callable<Integer> {
         if (ob) OpenBlas.setNumThreads(threads);
         out.printf(Locale.ROOT, "# gemm: %d cores, %s, JDK %d, threads=%d; openblas: %s; median of %d runs after %.1f s warm-up%n",
                 Runtime.getRuntime().availableProcessors(), Simd.describe(), Runtime.version().feature(), threads,
-                ob ? "libopenblas.so.0, " + OpenBlas.coreName() + " kernels, OPENBLAS_THREAD_TIMEOUT=" + OpenBlas.threadTimeout()
+                ob ? OpenBlas.libraryName() + ", " + OpenBlas.coreName() + " kernels, OPENBLAS_THREAD_TIMEOUT=" + OpenBlas.threadTimeout()
                         : "unavailable (" + OpenBlas.unavailableReason() + ")",
                 reps, warmup);
         out.flush();

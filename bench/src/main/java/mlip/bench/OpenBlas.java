@@ -22,17 +22,21 @@ import java.util.Optional;
  *
  * <p>Idle threads: after each call OpenBLAS's worker threads busy-wait for 2^28 cycles (~0.1 s) before they
  * sleep. On a 2-core machine that spinning steals a core from whatever runs next — in an interleaved
- * benchmark, from our own GEMM (measured: ours fell from ~250 to ~130 GFLOP/s at n = 1024 right after an
- * OpenBLAS call). Before loading the library we therefore set {@code OPENBLAS_THREAD_TIMEOUT=4} (sleep
- * after 16 cycles, as our pool's idle threads do) unless the environment already sets it; OpenBLAS's own
- * speed does not change measurably (1024: ~190 GFLOP/s either way). {@link #threadTimeout()} reports the value.
+ * benchmark, from our own GEMM (measured in {@code mlip bench gemm} with the default: ours fell from 186 to
+ * 104 GFLOP/s at n = 256 and from 302 to 118 at n = 512). Before loading the library we therefore set
+ * {@code OPENBLAS_THREAD_TIMEOUT=4} (sleep after 16 cycles, as our pool's idle threads park) unless the
+ * environment already sets it; OpenBLAS's own speed does not change measurably (n = 256/512/1024:
+ * 135/161/172 GFLOP/s spinning, 133/160/174 not). {@link #threadTimeout()} reports the value in effect.
  */
 public final class OpenBlas {
 
-    /** Where Debian's libopenblas0-pthread puts the library (first name tried by the dynamic loader too). */
-    private static final String[] LIBRARY_NAMES = {
-        "libopenblas.so.0", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "libopenblas.so"
-    };
+    /**
+     * Library names tried in order: {@code -Dmlip.openblas=/path/to/libopenblas.so} if set, else the soname of
+     * Debian's libopenblas0-pthread (found by the dynamic loader), its usual path, and the unversioned name.
+     */
+    private static final String[] LIBRARY_NAMES = System.getProperty("mlip.openblas") != null
+            ? new String[] {System.getProperty("mlip.openblas")}
+            : new String[] {"libopenblas.so.0", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "libopenblas.so"};
     private static final int CBLAS_ROW_MAJOR = 101;
     private static final int CBLAS_NO_TRANS = 111;
 
@@ -41,10 +45,11 @@ public final class OpenBlas {
     private static final MethodHandle GET_CORENAME;    // null when the symbol is missing
     private static final String REASON;
     private static final String THREAD_TIMEOUT;
+    private static final String LIBRARY;
 
     static {
         MethodHandle sgemm = null, setThreads = null, coreName = null;
-        String reason = null;
+        String reason = null, library = null;
         String timeout = System.getenv("OPENBLAS_THREAD_TIMEOUT");
         try {
             Linker linker = Linker.nativeLinker();
@@ -55,18 +60,19 @@ public final class OpenBlas {
                 try {
                     // Global arena: the library stays loaded for the life of the JVM.
                     lib = SymbolLookup.libraryLookup(name, Arena.global());
+                    library = name;
                     break;
                 } catch (IllegalArgumentException e) {
                     last = e;
                 }
             }
             if (lib == null) {
-                reason = "libopenblas.so.0 not found (" + (last == null ? "?" : last.getMessage())
+                reason = String.join(", ", LIBRARY_NAMES) + " not found (" + (last == null ? "?" : last.getMessage())
                         + "); install Debian's libopenblas0-pthread";
             } else {
                 Optional<MemorySegment> f = lib.find("cblas_sgemm");
                 if (f.isEmpty()) {
-                    reason = "libopenblas.so.0 has no cblas_sgemm symbol; install Debian's libopenblas0-pthread";
+                    reason = library + " has no cblas_sgemm symbol; install Debian's libopenblas0-pthread";
                 } else {
                     // void cblas_sgemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
                     ValueLayout.OfInt i = ValueLayout.JAVA_INT;
@@ -84,9 +90,11 @@ public final class OpenBlas {
                     }
                 }
             }
-        } catch (Throwable e) { // e.g. IllegalCallerException without --enable-native-access
-            reason = "cannot bind OpenBLAS with FFM: " + e + " (run with --enable-native-access=ALL-UNNAMED;"
-                    + " install Debian's libopenblas0-pthread)";
+        } catch (IllegalCallerException e) { // --illegal-native-access=deny without --enable-native-access
+            reason = "native access denied (run with --enable-native-access=ALL-UNNAMED): " + e.getMessage();
+            sgemm = null;
+        } catch (Throwable e) {
+            reason = "cannot bind cblas_sgemm with FFM: " + e + "; install Debian's libopenblas0-pthread";
             sgemm = null;
         }
         SGEMM = sgemm;
@@ -94,6 +102,7 @@ public final class OpenBlas {
         GET_CORENAME = coreName;
         REASON = sgemm == null ? reason : null;
         THREAD_TIMEOUT = timeout == null ? "default" : timeout;
+        LIBRARY = library;
     }
 
     /** libc setenv(name, value, 0), before OpenBLAS reads its environment at load time. */
@@ -120,6 +129,11 @@ public final class OpenBlas {
     /** True when {@code cblas_sgemm} was found and bound. */
     public static boolean isAvailable() {
         return SGEMM != null;
+    }
+
+    /** The library name that was loaded (e.g. "libopenblas.so.0"), or {@code null}. */
+    public static String libraryName() {
+        return LIBRARY;
     }
 
     /** Why OpenBLAS is unavailable, or {@code null} when it is available. */

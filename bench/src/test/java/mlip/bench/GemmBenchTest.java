@@ -86,6 +86,18 @@ class GemmBenchTest {
     }
 
     @Test
+    void checkCatchesAWrongElement() {
+        float[] want = new float[100], got = new float[100];
+        for (int i = 0; i < want.length; i++) want[i] = got[i] = (float) Math.sin(i);
+        org.junit.jupiter.api.Assertions.assertNull(GemmBench.compare("ref", want, got, 64));
+        got[37] += 0.01f;   // > 1e-4 * sqrt(64) + 1e-4 * |ref|
+        String msg = GemmBench.compare("ref", want, got, 64);
+        assertTrue(msg != null && msg.contains("1 of 100") && msg.contains("at 37"), String.valueOf(msg));
+        got[37] = Float.NaN;
+        assertTrue(GemmBench.compare("ref", want, got, 64) != null, "NaN must fail the check");
+    }
+
+    @Test
     void shapeParses() {
         assertEquals(new GemmBench.Shape(4640, 192, 576), new GemmBench.ShapeConverter().convert("4640x192x576"));
     }

@@ -6,47 +6,66 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Single-precision GEMM on the CPU: {@code C = alpha * A·B + beta * C}, row-major C, any strides for A and B.
+ * Single-precision GEMM on the CPU: {@code C = alpha * A·B + beta * C}, row-major C, any strides for A and B
+ * (transposed and strided views need no copy: packing absorbs them).
  *
- * <h2>How it is blocked (Goto/BLIS, adapted to row-major C and the Vector API)</h2>
+ * <h2>Blocking (Goto/BLIS, adapted to row-major C and the Vector API)</h2>
  * <pre>
- *   C (m x n) is cut into micro-tiles of MR x NR = 6 x 48 (6 rows, 3 vectors of 16 lanes on AVX-512).
- *   K is cut into blocks of kc <= KC = 256 (balanced: k = 300 gives 150 + 150, not 256 + 44).
- *
- *   B  is packed once per call, for all of K, into panels of NR columns: panel (kc-block q, column panel jp)
- *      holds B(p, jp*NR .. jp*NR+NR-1) for its kc rows, NR contiguous floats per p, zero-padded past n.
- *      A panel is kc * NR * 4 = 48 KB: it stays in L1 while the micro-kernel walks down one m-block.
- *   A  is read in place when its rows are contiguous (aCs == 1: the common row-major and B-transposed
- *      cases): the kernel broadcasts A(i, p) from 6 row streams. Any other layout (transposed A, strided
- *      views) is packed per m-block into panels of MR rows, MR contiguous floats per p; edge rows are
- *      zero-padded. The m-block (<= MC = 96 rows x kc) lives in L2 (1 MB) while the kernel sweeps B's panels.
- *
- *   micro-kernel: 18 FloatVector accumulators in local variables (an array of them gets boxed: 90 -> 3
- *      GFLOP/s), per p: 3 vector loads of B, 6 scalar broadcasts of A, 18 fma. It writes its tile to a
- *      thread-local 6 x 48 buffer; storeTile applies alpha/beta and writes C (or the valid corner of an
- *      edge tile). Keeping the C update out of the kernel keeps the kernel small enough for C2 to inline
- *      every Vector API call: a kernel that updated C itself (3 beta modes x 18 accumulators) hit C2's
- *      NodeCountInliningCutoff, its vector helpers were not inlined and it ran 3-5x slower, depending on
- *      which profile C2 saw first.
+ *   micro-tile  MR x NR = 6 x 48: 6 rows of C, 3 vectors of 16 lanes (AVX-512). 18 FloatVector accumulators
+ *               in local variables (an array of them gets boxed: 90 -> 3 GFLOP/s); per step p: 3 vector loads
+ *               of B, 6 broadcasts of A, 18 fma. The kernel writes its tile to a thread-local 6 x 48 buffer
+ *               and storeTile applies alpha/beta to C (or to the valid corner of an edge tile).
+ *   K blocks    kc <= KC = 512, balanced (k = 768 gives 384 + 384, not 512 + 256); beta is applied with the
+ *               first block, later blocks add.
+ *   B           packed once per call (shared by all tasks, and by all entries of a batch with one B), for all of
+ *               K, in panels of NR columns: panel (K block q, column panel jp) holds B(p, jp*NR ..) for its kc
+ *               rows, NR contiguous floats per p, zero past n. A panel (kc x 48 x 4 B = 96 KB) sits in L2 (1 MB)
+ *               while the kernel walks down the task's rows; L1 is 48 KB.
+ *   A           read in place when its rows are contiguous (aCs == 1: plain A, and A·B^T): the kernel broadcasts
+ *               from 6 row streams. Other layouts (A^T, strided views) are packed per task and K block into
+ *               6-row panels, 6 contiguous floats per p. A partial last panel is packed and zero-padded.
+ *   tasks       an m-block of <= MC = 96 rows (the count rounded up to a multiple of the threads) x all of N,
+ *               looping over every K block itself; with fewer than 4 m-blocks per thread N is split as well.
  * </pre>
  *
  * <h2>Threads</h2>
- * One {@link Parallel#forTasks} per call, no other barrier: a task is an m-block (all of N; m-blocks are
- * split over N too when there are fewer than 2 per thread) and loops over all kc-blocks itself. B panels are
- * packed lazily by whichever task needs them first (a CAS per panel; the others wait for that one panel),
- * so packing is shared and runs on both cores. On this 2-vCPU VM waking a parked pool thread costs
- * 50-250 us; the first version (a forTasks to pack B and another to compute, per kc-block) lost 20-40% at
- * n = 1024 to those wake-ups. Products under {@link #PARALLEL_MIN_FLOPS} run on the calling thread.
+ * One {@link Parallel#forTasks} per call and no other barrier. B panels are packed lazily by the first task
+ * that needs them (a CAS per panel; a task that finds a panel being packed waits for that one panel), and
+ * tasks running side by side start on different panels, so both cores pack. Waking a parked pool thread
+ * costs 50-250 us on this 2-vCPU VM; a first version with two forTasks per K block (pack B, then compute)
+ * lost 20-40% at n = 1024 to those wake-ups. Products under {@link #PARALLEL_MIN_FLOPS} stay on the caller.
  *
  * <h2>Determinism</h2>
- * K is never split across tasks. Each C element is produced by exactly one micro-kernel call per kc-block,
- * whose fma chain runs p in order from zero, then by storeTile; kc depends only on k. Which task or thread
- * computes a tile, and in which order, never changes a bit: results are identical for any thread count.
- * The scalar path ({@code -Dmlip.vectorBitSize=0}) uses the same blocking and {@link Math#fma}, so it gives
- * the same bits as the vector path.
+ * K is never split across tasks. Each C element comes from one kernel call per K block (an fma chain over p in
+ * order, starting from zero) followed by storeTile, and kc depends only on k; the tile an element falls in, the
+ * task, the thread and the order of tiles change nothing. So results are bit-identical for any thread count,
+ * and batched entries equal the rows of one stacked product. The scalar path ({@code -Dmlip.vectorBitSize=0},
+ * 6 x 16 tiles, {@link Math#fma}) and the 128/256-bit species give the same bits as well (checked).
  *
- * <h2>Measured (AMD EPYC Zen 5, 2 vCPUs, AVX-512, JDK 25; OpenBLAS 0.3.21 picks its Haswell AVX2 kernels)</h2>
- * MEASURED_FIGURES
+ * <h2>Measured (AMD EPYC Zen 5, 2 vCPUs, AVX-512, JDK 25; OpenBLAS 0.3.21 runs its Haswell AVX2 kernels)</h2>
+ * <pre>
+ *   peak: 217 GFLOP/s per core (2 x 512-bit fma per cycle); the 6x48 kernel alone, panels in L1: 185-210.
+ *   mlip bench gemm, 2 threads, quiet machine (GFLOP/s, ours vs OpenBLAS):
+ *     256: 186 vs 152   512: 302 vs 184   1024: 303 vs 196   2048: 299 vs 205
+ *     4640x192x576: 343 vs 176   4640x192x768: 333 vs 166   4640x768x192: 317 vs 168      (M x K x N)
+ *   transposed operands, 2 threads: 1024 A^T·B 260, A·B^T 248; 4640x768x192 A^T·B 215 (A^T is packed).
+ *   micro-kernel shapes, 1 thread, whole sgemm (earlier driver, same packing) at 1024 / 4640x768x192 /
+ *     4640x192x576 (+-10% noise):
+ *     6x2 168/132/175  8x2 154/130/168  12x2 150/117/157  14x2 156/126/176  4x3 157/123/179
+ *     6x3 171/129/177  7x3 132/122/178  8x3 134/109/152  4x4 162/122/167  5x4 167/134/172
+ *     -> 6x3: among the best, 18 of 32 zmm registers, and 48 divides the model widths 192, 576, 768.
+ *     Narrower species (AVX2, 16 registers) use 6 x 2 vectors.
+ *   KC, 2 threads (1024 / 2048 / 4640x768x192): 256: 295/253/316  384: 302/264/333  512: 318/285/324
+ *     768: 308/294/342 -> 512 (fewer passes over C, panels still in L2). MC 48..192: within noise -> 96.
+ *   storeTile (C update outside the kernel) costs 5-12% (1 thread, skipping it: 1024 158 -> 169). A kernel that
+ *     updated C itself (3 beta modes x 18 accumulators) hit C2's NodeCountInliningCutoff: its Vector API
+ *     calls were not inlined and it ran 3-5x slower, depending on which profile C2 saw first.
+ *   A read in place vs packed, 1 thread: 4640x768x192 165 vs 143; squares equal.
+ *   PARALLEL_MIN_FLOPS = 2^23 (serial vs 2 threads): 128^3 118 vs 90, 160^3 141 vs 135, 200^3 117 vs 133.
+ * </pre>
+ *
+ * <p>Memory: each calling thread keeps its packed-B buffer (k x n rounded up to 48 columns) for reuse, and every
+ * pool thread a packed-A block (<= 96 x 512 floats); nothing is allocated per tile or per element.
  */
 public final class Sgemm {
 
@@ -63,11 +82,13 @@ public final class Sgemm {
     /** Micro-tile columns (the scalar path uses 16). */
     static final int NR = Simd.ENABLED ? NV * L : 16;
     /** K block. */
-    static final int KC = 256;
+    static final int KC = 512;
     /** Target rows per task (m-block). */
     static final int MC = 96;
+    /** With fewer m-blocks than this many per thread, tasks also split N (wake-up latency, load balance). */
+    static final int MIN_TASKS_PER_THREAD = 4;
     /** Below this many flops (2*m*n*k) a product runs on the calling thread: a pool wake-up costs more. */
-    static final long PARALLEL_MIN_FLOPS = 1L << 22;
+    static final long PARALLEL_MIN_FLOPS = 1L << 23;
 
     private Sgemm() {
     }
@@ -96,14 +117,15 @@ public final class Sgemm {
                              float[] a, int aOff, int aRs, int aCs,
                              float[] b, int bOff, int bRs, int bCs,
                              float beta, float[] c, int cOff, int ldc) {
-        checkArgs("sgemm", m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc);
-        gemm(pool, m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, beta, c, cOff, ldc);
+        checkArgs("sgemm", -1, m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc);
+        gemm(pool, 1, m, n, k, alpha, a, new int[] {aOff}, aRs, aCs, b, bOff, bRs, bCs, beta, c, new int[] {cOff}, ldc);
     }
 
     /**
      * The same for {@code batch} independent products; offsets per batch entry (broadcast batches may repeat
-     * offsets of a or b; the C blocks must not overlap). Large batches are split over the pool entry by entry,
-     * small ones run each product on the whole pool.
+     * offsets of a or b; the C blocks must not overlap). When every entry has the same B (a linear layer on a
+     * batch of sequences), B is packed once and the tiles of all entries are spread over the pool together.
+     * Otherwise large batches are split over the pool entry by entry, small ones run each entry on the whole pool.
      */
     public static void sgemmBatched(Parallel pool, int batch, int m, int n, int k, float alpha,
                                     float[] a, int[] aOffs, int aRs, int aCs,
@@ -114,18 +136,24 @@ public final class Sgemm {
             throw new IllegalArgumentException("sgemmBatched: batch=" + batch + " but offsets have lengths a="
                     + aOffs.length + " b=" + bOffs.length + " c=" + cOffs.length);
         }
+        boolean sameB = true;
         for (int e = 0; e < batch; e++) {
-            checkArgs("sgemmBatched[" + e + "]", m, n, k, a, aOffs[e], aRs, aCs, b, bOffs[e], bRs, bCs, c, cOffs[e], ldc);
+            checkArgs("sgemmBatched", e, m, n, k, a, aOffs[e], aRs, aCs, b, bOffs[e], bRs, bCs, c, cOffs[e], ldc);
+            sameB &= bOffs[e] == bOffs[0];
         }
+        if (batch == 0) return;
         int threads = pool == null ? 1 : pool.threads();
-        long flops = 2L * m * n * k;
-        if (threads > 1 && batch > 1 && (batch >= 4 * threads || flops < PARALLEL_MIN_FLOPS)) {
+        double flops = 2.0 * m * n * k;
+        if (sameB || batch == 1) {
+            gemm(pool, batch, m, n, k, alpha, a, aOffs, aRs, aCs, b, bOffs[0], bRs, bCs, beta, c, cOffs, ldc);
+        } else if (threads > 1 && (batch >= 4 * threads || flops < PARALLEL_MIN_FLOPS)) {
             // Split over entries; each entry runs on one thread (same bits as any other split).
-            pool.forTasks(batch, e -> gemm(null, m, n, k, alpha, a, aOffs[e], aRs, aCs, b, bOffs[e], bRs, bCs,
-                    beta, c, cOffs[e], ldc));
+            pool.forTasks(batch, e -> gemm(null, 1, m, n, k, alpha, a, new int[] {aOffs[e]}, aRs, aCs,
+                    b, bOffs[e], bRs, bCs, beta, c, new int[] {cOffs[e]}, ldc));
         } else {
             for (int e = 0; e < batch; e++) {
-                gemm(pool, m, n, k, alpha, a, aOffs[e], aRs, aCs, b, bOffs[e], bRs, bCs, beta, c, cOffs[e], ldc);
+                gemm(pool, 1, m, n, k, alpha, a, new int[] {aOffs[e]}, aRs, aCs, b, bOffs[e], bRs, bCs,
+                        beta, c, new int[] {cOffs[e]}, ldc);
             }
         }
     }
@@ -138,7 +166,7 @@ public final class Sgemm {
                                  float[] a, int aOff, int aRs, int aCs,
                                  float[] b, int bOff, int bRs, int bCs,
                                  float beta, float[] c, int cOff, int ldc) {
-        checkArgs("reference", m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc);
+        checkArgs("Sgemm.reference", -1, m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, ldc);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double s = 0;
@@ -157,17 +185,18 @@ public final class Sgemm {
     // ------------------------------------------------------------------------------------------------------------
     // Driver
 
-    private static void gemm(Parallel pool, int m, int n, int k, float alpha,
-                             float[] a, int aOff, int aRs, int aCs,
+    /** {@code entries} products sharing B (one packing of it): A and C offsets per entry. Arguments are checked. */
+    private static void gemm(Parallel pool, int entries, int m, int n, int k, float alpha,
+                             float[] a, int[] aOffs, int aRs, int aCs,
                              float[] b, int bOff, int bRs, int bCs,
-                             float beta, float[] c, int cOff, int ldc) {
+                             float beta, float[] c, int[] cOffs, int ldc) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
-            scaleC(m, n, beta, c, cOff, ldc);
+            for (int e = 0; e < entries; e++) scaleC(m, n, beta, c, cOffs[e], ldc);
             return;
         }
-        int threads = pool == null || 2L * m * n * k < PARALLEL_MIN_FLOPS ? 1 : pool.threads();
-        Job job = new Job(threads, m, n, k, alpha, a, aOff, aRs, aCs, b, bOff, bRs, bCs, beta, c, cOff, ldc);
+        int threads = pool == null || 2.0 * m * n * k * entries < PARALLEL_MIN_FLOPS ? 1 : pool.threads();
+        Job job = new Job(threads, entries, m, n, k, alpha, a, aOffs, aRs, aCs, b, bOff, bRs, bCs, beta, c, cOffs, ldc);
         int tasks = job.tasks();
         if (threads == 1 || tasks == 1) {
             for (int t = 0; t < tasks; t++) job.run(t);
@@ -189,42 +218,56 @@ public final class Sgemm {
         }
     }
 
-    /** One product, cut into tasks (m-block x n-range); {@link #run} executes one task. */
+    /**
+     * One product (or several sharing B), cut into tasks: entry x m-block x n-range. {@link #run} executes one
+     * task: all K blocks of its C block, packing the B panels it needs unless another task already did.
+     */
     private static final class Job {
         final int m, n, k;
         final float alpha, beta;
         final float[] a, b, c;
-        final int aOff, aRs, aCs, bOff, bRs, bCs, cOff, ldc;
+        final int entries;          // products sharing B
+        final int[] aOffs, cOffs;   // per entry
+        final int aRs, aCs, bOff, bRs, bCs, ldc;
         final boolean aDirect;      // A rows contiguous: the kernel reads A in place
         final int kcE, nkb;         // balanced K block and their count
         final int nPan;             // NR-column panels of B
-        final int mcRows, mBlocks;  // rows per m-block (multiple of MR), number of m-blocks
+        final int mcRows, mBlocks;  // rows per m-block (multiple of MR), number of m-blocks per entry
         final int ncPan, nBlocks;   // panels per n-range, number of n-ranges
         final int threads;
         final float[] bp;           // packed B, (q, jp) at q*kcE*nPan*NR + jp*kb*NR
         final AtomicIntegerArray state; // per (q, jp): 0 unpacked, 1 being packed, 2 packed, 3 failed
 
-        Job(int threads, int m, int n, int k, float alpha, float[] a, int aOff, int aRs, int aCs,
-            float[] b, int bOff, int bRs, int bCs, float beta, float[] c, int cOff, int ldc) {
+        Job(int threads, int entries, int m, int n, int k, float alpha, float[] a, int[] aOffs, int aRs, int aCs,
+            float[] b, int bOff, int bRs, int bCs, float beta, float[] c, int[] cOffs, int ldc) {
             this.threads = threads;
+            this.entries = entries;
             this.m = m; this.n = n; this.k = k; this.alpha = alpha; this.beta = beta;
-            this.a = a; this.aOff = aOff; this.aRs = aRs; this.aCs = aCs;
+            this.a = a; this.aOffs = aOffs; this.aRs = aRs; this.aCs = aCs;
             this.b = b; this.bOff = bOff; this.bRs = bRs; this.bCs = bCs;
-            this.c = c; this.cOff = cOff; this.ldc = ldc;
+            this.c = c; this.cOffs = cOffs; this.ldc = ldc;
             this.aDirect = aCs == 1;
             this.nkb = ceilDiv(k, KC);
             this.kcE = ceilDiv(k, nkb);
             this.nPan = ceilDiv(n, NR);
             int mPan = ceilDiv(m, MR);
             int mb = ceilDiv(mPan, MC / MR);
-            if (threads > 1) mb = Math.min(mPan, ceilDiv(mb, threads) * threads);
+            // One product: a multiple of the thread count of equal m-blocks, so no thread idles at the end.
+            if (threads > 1 && entries == 1) mb = Math.min(mPan, ceilDiv(mb, threads) * threads);
             int mcPan = ceilDiv(mPan, mb);
             this.mcRows = mcPan * MR;
             this.mBlocks = ceilDiv(mPan, mcPan);
+            // Too few row blocks to feed every thread MIN_TASKS_PER_THREAD times: split N as well.
             int nb = 1;
-            if (threads > 1 && mBlocks < 2 * threads) nb = Math.min(nPan, ceilDiv(2 * threads, mBlocks));
+            long rowTasks = (long) entries * mBlocks;
+            if (threads > 1 && rowTasks < (long) MIN_TASKS_PER_THREAD * threads) {
+                nb = (int) Math.min(nPan, ceilDiv(MIN_TASKS_PER_THREAD * threads, (int) rowTasks));
+            }
             this.ncPan = ceilDiv(nPan, nb);
             this.nBlocks = ceilDiv(nPan, ncPan);
+            if (rowTasks * nBlocks > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("sgemm: too many tiles (batch=" + entries + ", m=" + m + ", n=" + n + ")");
+            }
             long packed = (long) k * nPan * NR;
             if (packed > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("sgemm: B too large to pack (k=" + k + ", n=" + n + ")");
@@ -236,12 +279,15 @@ public final class Sgemm {
         }
 
         int tasks() {
-            return mBlocks * nBlocks;
+            return entries * mBlocks * nBlocks;
         }
 
         void run(int t) {
-            int i0 = (t / nBlocks) * mcRows, i1 = Math.min(m, i0 + mcRows);
-            int jp0 = (t % nBlocks) * ncPan, jp1 = Math.min(nPan, jp0 + ncPan);
+            int perEntry = mBlocks * nBlocks;
+            int e = t / perEntry, r = t % perEntry;
+            int aOff = aOffs[e], cOff = cOffs[e];
+            int i0 = (r / nBlocks) * mcRows, i1 = Math.min(m, i0 + mcRows);
+            int jp0 = (r % nBlocks) * ncPan, jp1 = Math.min(nPan, jp0 + ncPan);
             int span = jp1 - jp0;
             // Tasks running side by side start on different panels, so they pack different panels at first.
             int rot = (int) ((long) (t % threads) * span / threads);
@@ -318,24 +364,31 @@ public final class Sgemm {
      * element (p, i) at p*MR + i; rows past the end are zero.
      */
     private static void packA(float[] a, int aOff, int aRs, int aCs, int i0, int rows, int p0, int kb, float[] dst) {
-        for (int ip = 0, base = 0; ip < rows; ip += MR, base += kb * MR) {
-            int h = Math.min(MR, rows - ip);
-            int src = aOff + (i0 + ip) * aRs + p0 * aCs;
-            if (aCs == 1) {
-                for (int i = 0; i < h; i++) {
-                    int s = src + i * aRs;
-                    for (int p = 0, d = base + i; p < kb; p++, d += MR) dst[d] = a[s + p];
-                }
-            } else {
-                for (int p = 0; p < kb; p++) {
-                    int s = src + p * aCs, d = base + p * MR;
-                    for (int i = 0; i < h; i++) dst[d + i] = a[s + i * aRs];
+        int full = rows / MR * MR;
+        if (aRs == 1 && full > 0) {
+            // Transposed A: column p of the block is contiguous; read it once, deal it out to the panels.
+            for (int p = 0; p < kb; p++) {
+                int s = aOff + i0 + (p0 + p) * aCs;
+                for (int ip = 0, d = p * MR; ip < full; ip += MR, d += kb * MR) {
+                    for (int i = 0; i < MR; i++) dst[d + i] = a[s + ip + i];
                 }
             }
-            if (h < MR) {
-                for (int p = 0; p < kb; p++) {
-                    for (int i = h; i < MR; i++) dst[base + p * MR + i] = 0f;
+        } else if (aCs == 1 && full > 0) {
+            for (int ip = 0, base = 0; ip < full; ip += MR, base += kb * MR) {
+                for (int i = 0; i < MR; i++) {
+                    int s = aOff + (i0 + ip + i) * aRs + p0;
+                    for (int p = 0, d = base + i; p < kb; p++, d += MR) dst[d] = a[s + p];
                 }
+            }
+        } else {
+            full = 0;
+        }
+        for (int ip = full, base = full * kb; ip < rows; ip += MR, base += kb * MR) {
+            int h = Math.min(MR, rows - ip);
+            for (int p = 0; p < kb; p++) {
+                int s = aOff + (i0 + ip) * aRs + (p0 + p) * aCs, d = base + p * MR;
+                for (int i = 0; i < h; i++) dst[d + i] = a[s + i * aRs];
+                for (int i = h; i < MR; i++) dst[d + i] = 0f;
             }
         }
     }
@@ -501,29 +554,36 @@ public final class Sgemm {
     // ------------------------------------------------------------------------------------------------------------
     // Argument checks
 
-    private static void checkArgs(String fn, int m, int n, int k,
+    /** Throws IllegalArgumentException naming {@code fn} (and the batch entry when >= 0) and the sizes. */
+    private static void checkArgs(String fn, int entry, int m, int n, int k,
                                   float[] a, int aOff, int aRs, int aCs,
                                   float[] b, int bOff, int bRs, int bCs,
                                   float[] c, int cOff, int ldc) {
         if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException(fn + ": negative size m=" + m + " n=" + n + " k=" + k);
+            throw new IllegalArgumentException(name(fn, entry) + ": negative size m=" + m + " n=" + n + " k=" + k);
         }
         if (m > 1 && ldc < n) {
-            throw new IllegalArgumentException(fn + ": ldc=" + ldc + " < n=" + n + " (m=" + m + ", k=" + k + ")");
+            throw new IllegalArgumentException(name(fn, entry) + ": ldc=" + ldc + " < n=" + n + " (m=" + m + ", k=" + k + ")");
         }
-        if (m > 0 && k > 0) checkOperand(fn, "A", a, aOff, m, k, aRs, aCs, m, n, k);
-        if (k > 0 && n > 0) checkOperand(fn, "B", b, bOff, k, n, bRs, bCs, m, n, k);
-        if (m > 0 && n > 0) checkOperand(fn, "C", c, cOff, m, n, ldc, 1, m, n, k);
+        if (m > 0 && k > 0) checkOperand(fn, entry, "A", a, aOff, m, k, aRs, aCs, m, n, k);
+        if (k > 0 && n > 0) checkOperand(fn, entry, "B", b, bOff, k, n, bRs, bCs, m, n, k);
+        if (m > 0 && n > 0) checkOperand(fn, entry, "C", c, cOff, m, n, ldc, 1, m, n, k);
     }
 
-    private static void checkOperand(String fn, String name, float[] x, int off, int rows, int cols, int rs, int cs,
-                                     int m, int n, int k) {
-        if (x == null) throw new IllegalArgumentException(fn + ": " + name + " is null (m=" + m + " n=" + n + " k=" + k + ")");
+    private static String name(String fn, int entry) {
+        return entry < 0 ? fn : fn + "[" + entry + "]";
+    }
+
+    private static void checkOperand(String fn, int entry, String name, float[] x, int off, int rows, int cols,
+                                     int rs, int cs, int m, int n, int k) {
+        if (x == null) {
+            throw new IllegalArgumentException(name(fn, entry) + ": " + name + " is null (m=" + m + " n=" + n + " k=" + k + ")");
+        }
         long lo = off + Math.min(0L, (long) (rows - 1) * rs) + Math.min(0L, (long) (cols - 1) * cs);
         long hi = off + Math.max(0L, (long) (rows - 1) * rs) + Math.max(0L, (long) (cols - 1) * cs);
         if (lo < 0 || hi >= x.length) {
-            throw new IllegalArgumentException(fn + ": " + name + " (" + rows + " x " + cols + ", offset " + off
-                    + ", strides " + rs + ", " + cs + ") spans indices [" + lo + ", " + hi + "] outside float["
+            throw new IllegalArgumentException(name(fn, entry) + ": " + name + " (" + rows + " x " + cols + ", offset "
+                    + off + ", strides " + rs + ", " + cs + ") spans indices [" + lo + ", " + hi + "] outside float["
                     + x.length + "] (m=" + m + " n=" + n + " k=" + k + ")");
         }
     }

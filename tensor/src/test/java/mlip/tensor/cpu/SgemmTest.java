@@ -294,23 +294,39 @@ class SgemmTest {
                 assertTrue(Arrays.equals(r1, r3), what + ": pool and no pool differ");
             }
         }
-        // Batched: split over entries (batch 16) vs over tiles (1 thread) gives the same bits.
+        // Batched, shared B (one packing, tiles of all entries spread over the pool) and distinct B (split
+        // over entries): 1 and 2 threads give the same bits, and so does one stacked product.
         int batch = 16, m = 40, n = 50, k = 300;
         Mat a = make(rnd, Layout.ROW, batch * m, k);
-        Mat b = make(rnd, Layout.ROW, k, n);
-        int[] aOffs = new int[batch], bOffs = new int[batch], cOffs = new int[batch];
+        Mat b = make(rnd, Layout.ROW, batch * k, n);
+        int[] aOffs = new int[batch], sameB = new int[batch], ownB = new int[batch], cOffs = new int[batch];
         for (int e = 0; e < batch; e++) {
             aOffs[e] = e * m * k;
+            ownB[e] = e * k * n;
             cOffs[e] = e * m * n;
         }
-        float[] r1 = new float[batch * m * n], r2 = new float[batch * m * n];
-        Sgemm.sgemmBatched(one, batch, m, n, k, 1f, a.data, aOffs, k, 1, b.data, bOffs, n, 1, 0f, r1, cOffs, n);
-        Sgemm.sgemmBatched(two, batch, m, n, k, 1f, a.data, aOffs, k, 1, b.data, bOffs, n, 1, 0f, r2, cOffs, n);
-        assertTrue(Arrays.equals(r1, r2), "batched: 1 and 2 threads differ");
-        // ... and the same as one big product (the entries share B): tiles do not depend on the split.
-        float[] r3 = new float[batch * m * n];
-        Sgemm.sgemm(two, batch * m, n, k, 1f, a.data, 0, k, 1, b.data, 0, n, 1, 0f, r3, 0, n);
-        assertTrue(Arrays.equals(r1, r3), "batched entries differ from the stacked product");
+        for (int[] bOffs : new int[][] {sameB, ownB}) {
+            String what = bOffs == sameB ? "batched, shared B" : "batched, own B";
+            float[] r1 = new float[batch * m * n], r2 = new float[batch * m * n];
+            Sgemm.sgemmBatched(one, batch, m, n, k, 1f, a.data, aOffs, k, 1, b.data, bOffs, n, 1, 0f, r1, cOffs, n);
+            Sgemm.sgemmBatched(two, batch, m, n, k, 1f, a.data, aOffs, k, 1, b.data, bOffs, n, 1, 0f, r2, cOffs, n);
+            assertTrue(Arrays.equals(r1, r2), what + ": 1 and 2 threads differ");
+            float[] want = new float[batch * m * n];
+            for (int e = 0; e < batch; e++) {
+                Sgemm.reference(m, n, k, 1f, a.data, aOffs[e], k, 1, b.data, bOffs[e], n, 1, 0f, want, cOffs[e], n);
+            }
+            assertClose(what, want, r2, k, 1f);
+            if (bOffs == sameB) {
+                float[] r3 = new float[batch * m * n];
+                Sgemm.sgemm(two, batch * m, n, k, 1f, a.data, 0, k, 1, b.data, 0, n, 1, 0f, r3, 0, n);
+                assertTrue(Arrays.equals(r1, r3), "batched entries differ from the stacked product");
+            }
+        }
+        // Offset arrays longer than the batch: only the first `batch` entries count.
+        float[] r4 = new float[batch * m * n];
+        Arrays.fill(r4, 7f);
+        Sgemm.sgemmBatched(two, 2, m, n, k, 1f, a.data, aOffs, k, 1, b.data, ownB, n, 1, 0f, r4, cOffs, n);
+        for (int i = 2 * m * n; i < r4.length; i++) assertEquals(7f, r4[i], "entry past the batch was written");
     }
 
     @Test
