@@ -9,36 +9,17 @@ by name, and compares. Run from the repository root:
 The models are written here in plain torch with the same parameter names as the Java modules (timm's
 ViT names, Hugging Face BERT names), so the check is of the math, not of a library's code.
 """
-import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from golden_io import write_safetensors
+
 OUT = os.path.join("autograd", "src", "test", "resources", "golden")
 torch.manual_seed(0)
-
-
-def write_safetensors(path, tensors):
-    """Minimal safetensors writer (F32 / I32), so no extra package is needed."""
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype = {torch.float32: "F32", torch.int32: "I32"}[t.dtype]
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def attention(q, k, v, pad):
