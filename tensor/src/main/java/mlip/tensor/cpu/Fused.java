@@ -1,7 +1,6 @@
 package mlip.tensor.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import mlip.tensor.DType;
 import mlip.tensor.Reduction;
