@@ -1,0 +1,94 @@
+// gelu.cu — GELU, tanh approximation, forward and backward (f32).
+//
+// Contract: cuda-kernels/KERNELS.md ("gelu.cu"). Math: gelu_tanh / gelu_tanh_grad in common.cuh, the
+// same expressions as UnaryOp.GELU_TANH (ScalarMath.apply) and Derivatives.geluTanhBackward:
+//   out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//   dx  = dout * (0.5 (1 + th) + 0.5 x (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)),  th = tanh(...)
+// Evaluated in float (tanhf): within F32 tolerance of the CPU, which computes the scalar path in double.
+//
+// Versions (grid-stride, block 256, grid min(ceil(n/256), 32 * SMs)):
+//   gelu_forward_kernel1 / gelu_backward_kernel1: one element per thread per iteration, 4-byte loads.
+//   gelu_forward_kernel2 / gelu_backward_kernel2 (production): 16-byte float4 loads and stores when the
+//       pointers agree modulo 16 bytes (a quarter of the memory instructions; each thread also has four
+//       independent tanhf chains in flight). The 0..3 elements before the first 16-byte boundary and
+//       the 0..3 after the last are done one per thread; mutually misaligned pointers use the kernel1 loop.
+#include "common.cuh"
+
+static __device__ __forceinline__ int gelu_head16(const float* p) {
+    return (int)(((16u - (unsigned)((unsigned long long)p & 15ull)) & 15u) >> 2);
+}
+
+static __device__ __forceinline__ bool gelu_same16(const float* p, const float* q) {
+    return (((unsigned long long)p ^ (unsigned long long)q) & 15ull) == 0 && ((unsigned long long)p & 3ull) == 0;
+}
+
+static __device__ __forceinline__ float gelu_bwd1(float x, float dout) {
+    return dout * gelu_tanh_grad(x);
+}
+
+static __device__ __forceinline__ void gelu_forward_scalar(float* out, const float* x, int n) {
+    GRID_STRIDE_LOOP(i, n) out[i] = gelu_tanh(x[i]);
+}
+
+static __device__ __forceinline__ void gelu_backward_scalar(float* dx, const float* x, const float* dout, int n) {
+    GRID_STRIDE_LOOP(i, n) dx[i] = gelu_bwd1(x[i], dout[i]);
+}
+
+// Version 1: scalar grid-stride loop.
+extern "C" __global__ void gelu_forward_kernel1_f32(float* out, const float* x, int n) {
+    gelu_forward_scalar(out, x, n);
+}
+
+// Version 2 (production): float4 body between the 16-byte boundaries.
+extern "C" __global__ void gelu_forward_kernel2_f32(float* out, const float* x, int n) {
+    if (!gelu_same16(out, x)) {
+        gelu_forward_scalar(out, x, n);
+        return;
+    }
+    int tid = blockIdx.x * blockDim.x + threadIdx.x;
+    int head = min(gelu_head16(out), n);
+    int n4 = (n - head) >> 2;
+    int tail = head + (n4 << 2);
+    if (tid < head) out[tid] = gelu_tanh(x[tid]);
+    if (tid < n - tail) out[tail + tid] = gelu_tanh(x[tail + tid]);
+    float4* o4 = reinterpret_cast<float4*>(out + head);
+    const float4* x4 = reinterpret_cast<const float4*>(x + head);
+    for (int i = tid; i < n4; i += blockDim.x * gridDim.x) {
+        float4 v = x4[i];
+        v.x = gelu_tanh(v.x);
+        v.y = gelu_tanh(v.y);
+        v.z = gelu_tanh(v.z);
+        v.w = gelu_tanh(v.w);
+        o4[i] = v;
+    }
+}
+
+// Version 1: scalar grid-stride loop.
+extern "C" __global__ void gelu_backward_kernel1_f32(float* dx, const float* x, const float* dout, int n) {
+    gelu_backward_scalar(dx, x, dout, n);
+}
+
+// Version 2 (production): float4 body between the 16-byte boundaries.
+extern "C" __global__ void gelu_backward_kernel2_f32(float* dx, const float* x, const float* dout, int n) {
+    if (!gelu_same16(dx, x) || !gelu_same16(dx, dout)) {
+        gelu_backward_scalar(dx, x, dout, n);
+        return;
+    }
+    int tid = blockIdx.x * blockDim.x + threadIdx.x;
+    int head = min(gelu_head16(dx), n);
+    int n4 = (n - head) >> 2;
+    int tail = head + (n4 << 2);
+    if (tid < head) dx[tid] = gelu_bwd1(x[tid], dout[tid]);
+    if (tid < n - tail) dx[tail + tid] = gelu_bwd1(x[tail + tid], dout[tail + tid]);
+    float4* d4 = reinterpret_cast<float4*>(dx + head);
+    const float4* x4 = reinterpret_cast<const float4*>(x + head);
+    const float4* g4 = reinterpret_cast<const float4*>(dout + head);
+    for (int i = tid; i < n4; i += blockDim.x * gridDim.x) {
+        float4 v = x4[i], g = g4[i];
+        v.x = gelu_bwd1(v.x, g.x);
+        v.y = gelu_bwd1(v.y, g.y);
+        v.z = gelu_bwd1(v.z, g.z);
+        v.w = gelu_bwd1(v.w, g.w);
+        d4[i] = v;
+    }
+}

@@ -1,0 +1,553 @@
+package mlip.cuda;
+
+import java.util.Arrays;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasOperation;
+import mlip.tensor.Backend;
+import mlip.tensor.BinaryOp;
+import mlip.tensor.DType;
+import mlip.tensor.Device;
+import mlip.tensor.Distribution;
+import mlip.tensor.ReduceOp;
+import mlip.tensor.Reduction;
+import mlip.tensor.Shape;
+import mlip.tensor.Storage;
+import mlip.tensor.Tensor;
+import mlip.tensor.UnaryOp;
+
+/**
+ * The CUDA backend: every {@link Backend} op as a launch of a hand-written kernel (cuda-kernels/KERNELS.md)
+ * through {@link JCudaDevice}; the same class serves a real GPU ({@code cuda}) and the emulator
+ * ({@code cuda-emu}).
+ *
+ * <p>Layout policy, kept simple on purpose: elementwise kernels ({@code unary}, {@code binary},
+ * {@code where}, copies) take strided views directly (a {@code Layout} struct per operand, so broadcast
+ * stride-0 inputs cost nothing); every other op first makes its input contiguous, and ops along a dim
+ * (softmax, topk) move that dim last with a copy. GEMMs go to cuBLAS when {@code libcublas.so.12} loads
+ * (real or emulated), else to the project's {@code sgemm_kernel3}; {@code -Dmlip.cuda.gemm=kernel}
+ * forces the kernel.
+ *
+ * <pre>{@code
+ * Tensor x = Tensor.rand(new Generator(0), 4, 8).to(Device.parse("cuda-emu"));
+ * Tensor p = x.matmul(x.t()).softmax(-1);           // two kernels on the device
+ * float[] host = (float[]) p.to(Device.CPU).backend().toHost(p.to(Device.CPU));
+ * }</pre>
+ */
+public final class CudaBackend implements Backend {
+    /** Production kernel versions (the numbers in the kernel names). */
+    static final String UNARY = "unary_kernel2_", UNARY_STRIDED = "unary_strided_kernel1_",
+            BINARY = "binary_kernel2_", BINARY_STRIDED = "binary_strided_kernel1_", WHERE = "where_kernel1_",
+            COPY = "copy_kernel1_", FILL = "fill_kernel1_", ARANGE = "arange_kernel1_", RANDOM = "random_kernel1_",
+            REDUCE = "reduce_kernel2_", ARGREDUCE = "argreduce_kernel1_", SOFTMAX = "softmax_forward_kernel2_",
+            LAYERNORM = "layernorm_forward_kernel2_", CE = "crossentropy_forward_kernel1_",
+            SGEMM = "sgemm_kernel3_f32", GEMM_F64 = "gemm_kernel2_f64", GATHER = "gather_kernel1_",
+            INDEX_SELECT = "index_select_kernel1_", SCATTER_ADD = "scatter_add_kernel1_", TOPK = "topk_kernel1_";
+
+    private static final int MAX_DIMS = 8;
+    private static final int WARPS_PER_BLOCK = 8; // "warp per row, block 256"
+
+    private final JCudaDevice dev;
+    private final boolean useCublas;
+    private final CUdeviceptr err; // index-error flag for gather/scatter/CE
+
+    public CudaBackend(JCudaDevice dev) {
+        this(dev, System.getProperty("mlip.cuda.gemm", "auto"));
+    }
+
+    /** {@code gemm}: {@code auto} (cuBLAS when present), {@code cublas} or {@code kernel}. */
+    public CudaBackend(JCudaDevice dev, String gemm) {
+        this.dev = dev;
+        if (!gemm.equals("auto") && !gemm.equals("cublas") && !gemm.equals("kernel")) {
+            throw new IllegalArgumentException("-Dmlip.cuda.gemm must be auto, cublas or kernel, got '" + gemm + "'");
+        }
+        if (gemm.equals("cublas") && !dev.hasCublas()) {
+            throw new IllegalStateException(dev.device() + ": -Dmlip.cuda.gemm=cublas but cuBLAS is not available (" + dev.cublasProblem() + ")");
+        }
+        this.useCublas = !gemm.equals("kernel") && dev.hasCublas();
+        this.err = dev.alloc(4);
+    }
+
+    JCudaDevice jcuda() {
+        return dev;
+    }
+
+    /** True when matmul runs through cuBLAS, false when through the project's SGEMM kernel. */
+    public boolean usesCublas() {
+        return useCublas;
+    }
+
+    @Override
+    public Device device() {
+        return dev.device();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static String sfx(DType t) {
+        return switch (t) {
+            case F32 -> "f32";
+            case F64 -> "f64";
+            case I32 -> "i32";
+        };
+    }
+
+    private Tensor empty(DType dtype, int[] shape) {
+        return Tensor.contiguousOn(new CudaStorage(this, dtype, Shape.numel(shape)), shape);
+    }
+
+    private static CUdeviceptr ptr(Tensor t) {
+        return ((CudaStorage) t.storage()).at(t.numel() == 0 ? 0 : t.offset());
+    }
+
+    /** The kernel-side {@code struct Layout { int rank; int shape[8]; int stride[8]; }} of a view. */
+    static int[] layout(Tensor t) {
+        int r = t.ndim();
+        if (r > MAX_DIMS) throw new IllegalArgumentException(t.device() + ": tensors of more than " + MAX_DIMS + " dims are not supported by the CUDA kernels, got shape " + Shape.str(t.shape()));
+        int[] l = new int[1 + 2 * MAX_DIMS];
+        l[0] = r;
+        for (int d = 0; d < r; d++) {
+            l[1 + d] = t.size(d);
+            l[1 + MAX_DIMS + d] = t.stride(d);
+        }
+        return l;
+    }
+
+    /** Launch geometry for "warp per row, block 256". */
+    private static int warpRowBlocks(int rows) {
+        return Math.max(1, (rows + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK);
+    }
+
+    private void clearErr() {
+        dev.zero(err, 4);
+    }
+
+    private void checkErr(String op) {
+        int[] e = {0};
+        dev.copyDtoH(Pointer.to(e), err, 4);
+        if (e[0] != 0) throw new IndexOutOfBoundsException(op + ": an index is out of range (" + device() + ")");
+    }
+
+    private static void need(boolean ok, String msg) {
+        if (!ok) throw new UnsupportedOperationException(msg);
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public Storage allocate(DType dtype, int size) {
+        CudaStorage s = new CudaStorage(this, dtype, size);
+        dev.zero(s.at(0), (long) size * dtype.bytes());
+        return s;
+    }
+
+    @Override
+    public Tensor fromHost(Object data, DType dtype, int[] shape) {
+        Tensor t = empty(dtype, shape);
+        long bytes = (long) t.numel() * dtype.bytes();
+        Pointer host = switch (dtype) {
+            case F32 -> Pointer.to((float[]) data);
+            case F64 -> Pointer.to((double[]) data);
+            case I32 -> Pointer.to((int[]) data);
+        };
+        dev.copyHtoD(ptr(t), host, bytes);
+        return t;
+    }
+
+    @Override
+    public Object toHost(Tensor x) {
+        Tensor c = x.isContiguous() ? x : copy(x, x.dtype());
+        int n = c.numel();
+        long bytes = (long) n * x.dtype().bytes();
+        return switch (x.dtype()) {
+            case F32 -> {
+                float[] a = new float[n];
+                dev.copyDtoH(Pointer.to(a), ptr(c), bytes);
+                yield a;
+            }
+            case F64 -> {
+                double[] a = new double[n];
+                dev.copyDtoH(Pointer.to(a), ptr(c), bytes);
+                yield a;
+            }
+            case I32 -> {
+                int[] a = new int[n];
+                dev.copyDtoH(Pointer.to(a), ptr(c), bytes);
+                yield a;
+            }
+        };
+    }
+
+    @Override
+    public Tensor copy(Tensor x, DType dtype) {
+        Tensor out = empty(dtype, x.shape());
+        copyInto(x, out);
+        return out;
+    }
+
+    @Override
+    public void copyInto(Tensor src, Tensor dst) {
+        int n = src.numel();
+        if (n == 0) return;
+        dev.launch(COPY + sfx(src.dtype()) + "_" + sfx(dst.dtype()), dev.grid1d(n), 256, 0, ptr(dst), layout(dst), ptr(src), layout(src), n);
+    }
+
+    /** {@code x} itself when contiguous, else a contiguous copy. */
+    private Tensor contig(Tensor x) {
+        return x.isContiguous() ? x : copy(x, x.dtype());
+    }
+
+    @Override
+    public Tensor full(int[] shape, DType dtype, double value) {
+        Tensor t = empty(dtype, shape);
+        int n = t.numel();
+        if (n > 0) dev.launch(FILL + sfx(dtype), dev.grid1d(n), 256, 0, ptr(t), n, value);
+        return t;
+    }
+
+    @Override
+    public Tensor arange(double start, double step, int n, DType dtype) {
+        Tensor t = empty(dtype, new int[]{n});
+        if (n > 0) dev.launch(ARANGE + sfx(dtype), dev.grid1d(n), 256, 0, ptr(t), n, start, step);
+        return t;
+    }
+
+    @Override
+    public Tensor random(Distribution dist, long seed, long stream, long offset, int[] shape, DType dtype) {
+        need(dtype.isFloating(), "random: " + dtype + " is not a floating dtype");
+        Tensor t = empty(dtype, shape);
+        int n = t.numel();
+        if (n > 0) {
+            dev.launch(RANDOM + sfx(dtype), dev.grid1d(n), 256, 0, ptr(t), n, seed, stream, offset,
+                    dist == Distribution.NORMAL ? 1 : 0);
+        }
+        return t;
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x) {
+        Tensor out = empty(x.dtype(), x.shape());
+        int n = x.numel();
+        if (n == 0) return out;
+        String t = sfx(x.dtype());
+        if (x.isContiguous()) {
+            dev.launch(UNARY + t, dev.grid1d(n), 256, 0, ptr(out), ptr(x), n, op.ordinal());
+        } else {
+            dev.launch(UNARY_STRIDED + t, dev.grid1d(n), 256, 0, ptr(out), ptr(x), layout(x), n, op.ordinal());
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        Tensor out = empty(a.dtype(), a.shape());
+        int n = a.numel();
+        if (n == 0) return out;
+        if (op == BinaryOp.DIV && a.dtype() == DType.I32) checkNoZero(b);
+        String t = sfx(a.dtype());
+        if (a.isContiguous() && b.isContiguous()) {
+            dev.launch(BINARY + t, dev.grid1d(n), 256, 0, ptr(out), ptr(a), ptr(b), n, op.ordinal());
+        } else {
+            dev.launch(BINARY_STRIDED + t, dev.grid1d(n), 256, 0, ptr(out), ptr(a), layout(a), ptr(b), layout(b), n, op.ordinal());
+        }
+        return out;
+    }
+
+    // The kernel cannot throw: integer division by zero is found with one reduction (as the CPU, it throws).
+    private void checkNoZero(Tensor divisor) {
+        Tensor zeros = reduce(ReduceOp.SUM, binary(BinaryOp.EQ, divisor, full(divisor.shape(), DType.I32, 0)), allDims(divisor.ndim()), false);
+        if (((int[]) toHost(zeros))[0] != 0) throw new ArithmeticException("div: integer division by zero (" + device() + ")");
+    }
+
+    private static int[] allDims(int n) {
+        int[] d = new int[n];
+        for (int i = 0; i < n; i++) d[i] = i;
+        return d;
+    }
+
+    @Override
+    public Tensor where(Tensor cond, Tensor a, Tensor b) {
+        Tensor out = empty(a.dtype(), a.shape());
+        int n = a.numel();
+        if (n == 0) return out;
+        dev.launch(WHERE + sfx(cond.dtype()) + "_" + sfx(a.dtype()), dev.grid1d(n), 256, 0,
+                ptr(out), ptr(cond), layout(cond), ptr(a), layout(a), ptr(b), layout(b), n);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ reductions
+
+    @Override
+    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepdim) {
+        int nd = x.ndim();
+        boolean[] red = new boolean[nd];
+        for (int d : dims) red[d] = true;
+        int[] outShape = reducedShape(x.shape(), red, keepdim);
+        // Reduced dims adjacent (d0..d1): view x as (outer, R, inner) in place; otherwise move them last.
+        boolean adjacent = dims.length == 0 || dims[dims.length - 1] - dims[0] == dims.length - 1;
+        Tensor src = x;
+        if (!adjacent) {
+            int[] perm = new int[nd];
+            int k = 0;
+            for (int d = 0; d < nd; d++) if (!red[d]) perm[k++] = d;
+            for (int d : dims) perm[k++] = d;
+            src = x.permute(perm);
+        }
+        src = contig(src);
+        int outer = 1, r = 1, inner = 1;
+        if (dims.length == 0) {
+            outer = src.numel();
+        } else if (adjacent) {
+            for (int d = 0; d < dims[0]; d++) outer *= x.size(d);
+            for (int d : dims) r *= x.size(d);
+            for (int d = dims[dims.length - 1] + 1; d < nd; d++) inner *= x.size(d);
+        } else {
+            for (int d = 0; d < nd; d++) {
+                if (red[d]) r *= x.size(d);
+                else outer *= x.size(d);
+            }
+        }
+        Tensor out = empty(x.dtype(), outShape);
+        int outputs = outer * inner;
+        if (outputs > 0) {
+            dev.launch(REDUCE + sfx(x.dtype()), warpRowBlocks(outputs), 256, 0, ptr(out), ptr(src), outer, r, inner, op.ordinal());
+        }
+        return out;
+    }
+
+    private static int[] reducedShape(int[] shape, boolean[] red, boolean keepdim) {
+        int[] out = new int[shape.length];
+        int k = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (!red[d]) out[k++] = shape[d];
+            else if (keepdim) out[k++] = 1;
+        }
+        return Arrays.copyOf(out, k);
+    }
+
+    @Override
+    public Tensor argReduce(boolean max, Tensor x, int dim, boolean keepdim) {
+        Tensor src = contig(x);
+        int outer = 1, inner = 1, r = x.size(dim);
+        for (int d = 0; d < dim; d++) outer *= x.size(d);
+        for (int d = dim + 1; d < x.ndim(); d++) inner *= x.size(d);
+        boolean[] red = new boolean[x.ndim()];
+        red[dim] = true;
+        Tensor out = empty(DType.I32, reducedShape(x.shape(), red, keepdim));
+        int outputs = outer * inner;
+        if (outputs > 0) {
+            dev.launch(ARGREDUCE + sfx(x.dtype()), warpRowBlocks(outputs), 256, 0, ptr(out), ptr(src), outer, r, inner, max ? 1 : 0);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) {
+        need(a.dtype().isFloating(), "matmul: " + a.dtype() + " is not supported on " + device());
+        int nd = a.ndim();
+        int m = a.size(-2), k = a.size(-1), n = b.size(-1);
+        int[] outShape = a.shape();
+        outShape[nd - 1] = n;
+        Tensor out = empty(a.dtype(), outShape);
+        int batch = m * n == 0 ? 0 : out.numel() / (m * n);
+        if (batch == 0) return out;
+        if (k == 0) return full(outShape, a.dtype(), 0);
+        boolean cublas = useCublas && a.dtype() == DType.F32;
+        // cuBLAS needs each matrix row- or column-major with a proper leading dim; the kernels take any strides.
+        if (cublas && !blasLayout(a, m, k)) a = a.contiguous();
+        if (cublas && !blasLayout(b, k, n)) b = b.contiguous();
+        int[] aOffs = new int[batch], bOffs = new int[batch];
+        int[] bshape = Arrays.copyOf(outShape, nd - 2);
+        for (int t = 0; t < batch; t++) {
+            int rem = t, ao = 0, bo = 0;
+            for (int d = nd - 3; d >= 0; d--) {
+                int c = rem % bshape[d];
+                rem /= bshape[d];
+                ao += c * a.stride(d);
+                bo += c * b.stride(d);
+            }
+            aOffs[t] = ao;
+            bOffs[t] = bo;
+        }
+        if (cublas) cublasGemm(a, b, out, m, n, k, batch, aOffs, bOffs);
+        else kernelGemm(a, b, out, m, n, k, batch, aOffs, bOffs);
+        return out;
+    }
+
+    private static boolean blasLayout(Tensor t, int rows, int cols) {
+        int rs = t.stride(-2), cs = t.stride(-1);
+        return (cs == 1 && (rs >= cols || rows == 1)) || (rs == 1 && (cs >= rows || cols == 1));
+    }
+
+    /**
+     * The row-major/column-major trick: cuBLAS is column-major, and a row-major (M, N) matrix is the
+     * column-major (N, M) one, so C = A B is computed as C^T = B^T A^T: cuBLAS gets (B, A) and (N, M).
+     * A row-major operand (unit column stride) is "not transposed" with ld = its row stride; a
+     * transposed view (unit row stride) is "transposed" with ld = its column stride.
+     */
+    private void cublasGemm(Tensor a, Tensor b, Tensor out, int m, int n, int k, int batch, int[] aOffs, int[] bOffs) {
+        boolean aRow = a.stride(-1) == 1 && (a.stride(-2) >= k || m == 1);
+        boolean bRow = b.stride(-1) == 1 && (b.stride(-2) >= n || k == 1);
+        int opA = aRow ? cublasOperation.CUBLAS_OP_N : cublasOperation.CUBLAS_OP_T;
+        int opB = bRow ? cublasOperation.CUBLAS_OP_N : cublasOperation.CUBLAS_OP_T;
+        int lda = aRow ? Math.max(a.stride(-2), Math.max(1, k)) : Math.max(a.stride(-1), Math.max(1, m));
+        int ldb = bRow ? Math.max(b.stride(-2), Math.max(1, n)) : Math.max(b.stride(-1), Math.max(1, k));
+        Pointer alpha = Pointer.to(new float[]{1f}), beta = Pointer.to(new float[]{0f});
+        CUdeviceptr pa = ptr(a), pb = ptr(b), pc = ptr(out);
+        long sa = batch > 1 ? aOffs[1] - aOffs[0] : 0, sb = batch > 1 ? bOffs[1] - bOffs[0] : 0;
+        boolean uniform = true;
+        for (int t = 1; t < batch; t++) uniform &= aOffs[t] - aOffs[t - 1] == sa && bOffs[t] - bOffs[t - 1] == sb;
+        synchronized (dev) {
+            if (uniform) {
+                JCublas2.cublasSgemmStridedBatched(dev.cublas(), opB, opA, n, m, k, alpha, pb, ldb, sb, pa, lda, sa, beta, pc, n,
+                        (long) m * n, batch);
+            } else {
+                for (int t = 0; t < batch; t++) {
+                    JCublas2.cublasSgemm(dev.cublas(), opB, opA, n, m, k, alpha, pb.withByteOffset(4L * bOffs[t]), ldb,
+                            pa.withByteOffset(4L * aOffs[t]), lda, beta, pc.withByteOffset(4L * t * m * n), n);
+                }
+            }
+        }
+    }
+
+    private void kernelGemm(Tensor a, Tensor b, Tensor out, int m, int n, int k, int batch, int[] aOffs, int[] bOffs) {
+        Tensor ao = fromHost(aOffs, DType.I32, new int[]{batch}), bo = fromHost(bOffs, DType.I32, new int[]{batch});
+        if (a.dtype() == DType.F32) {
+            dev.launch(SGEMM, new int[]{(n + 63) / 64, (m + 63) / 64, batch}, new int[]{256, 1, 1}, 0, ptr(out), ptr(a), ptr(b),
+                    m, n, k, a.stride(-2), a.stride(-1), b.stride(-2), b.stride(-1), ptr(ao), ptr(bo));
+        } else {
+            dev.launch(GEMM_F64, new int[]{(n + 15) / 16, (m + 15) / 16, batch}, new int[]{16, 16, 1}, 0, ptr(out), ptr(a), ptr(b),
+                    m, n, k, a.stride(-2), a.stride(-1), b.stride(-2), b.stride(-1), ptr(ao), ptr(bo));
+        }
+    }
+
+    // ------------------------------------------------------------------ indexing
+
+    @Override
+    public Tensor gather(Tensor x, int dim, Tensor index) {
+        Tensor out = empty(x.dtype(), index.shape());
+        int n = index.numel();
+        if (n == 0) return out;
+        clearErr();
+        dev.launch(GATHER + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), ptr(x), layout(x), ptr(index), layout(index), n, dim, err);
+        checkErr("gather");
+        return out;
+    }
+
+    @Override
+    public Tensor indexSelect(Tensor x, int dim, Tensor index) {
+        Tensor src = contig(x), idx = contig(index);
+        int outer = 1, inner = 1, xDim = x.size(dim), nIdx = index.numel();
+        for (int d = 0; d < dim; d++) outer *= x.size(d);
+        for (int d = dim + 1; d < x.ndim(); d++) inner *= x.size(d);
+        int[] shape = x.shape();
+        shape[dim] = nIdx;
+        Tensor out = empty(x.dtype(), shape);
+        int n = out.numel();
+        if (n == 0) return out;
+        clearErr();
+        dev.launch(INDEX_SELECT + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), ptr(src), ptr(idx), outer, xDim, nIdx, inner, err);
+        checkErr("indexSelect");
+        return out;
+    }
+
+    @Override
+    public Tensor scatterAdd(Tensor x, int dim, Tensor index, Tensor src) {
+        Tensor out = copy(x, x.dtype());
+        int n = index.numel();
+        if (n == 0) return out;
+        clearErr();
+        dev.launch(SCATTER_ADD + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), layout(out), ptr(index), layout(index),
+                ptr(src), layout(src), n, dim, err);
+        checkErr("scatterAdd");
+        return out;
+    }
+
+    @Override
+    public Tensor cat(Tensor[] xs, int dim) {
+        int[] shape = xs[0].shape();
+        int total = 0;
+        for (Tensor x : xs) total += x.size(dim);
+        shape[dim] = total;
+        Tensor out = empty(xs[0].dtype(), shape);
+        int at = 0;
+        for (Tensor x : xs) {
+            int len = x.size(dim);
+            if (len > 0) copyInto(x, out.narrow(dim, at, len));
+            at += len;
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor[] topk(Tensor x, int k, int dim, boolean largest) {
+        int last = x.ndim() - 1;
+        Tensor src = contig(dim == last ? x : x.transpose(dim, last));
+        int c = src.size(-1), rows = c == 0 ? 0 : src.numel() / c;
+        int[] shape = src.shape();
+        shape[last] = k;
+        Tensor values = empty(x.dtype(), shape), indices = empty(DType.I32, shape);
+        if (rows > 0 && k > 0) {
+            dev.launch(TOPK + sfx(x.dtype()), rows, 256, 0, ptr(values), ptr(indices), ptr(src), rows, c, k, largest ? 1 : 0);
+        }
+        if (dim != last) {
+            values = contig(values.transpose(dim, last));
+            indices = contig(indices.transpose(dim, last));
+        }
+        return new Tensor[]{values, indices};
+    }
+
+    // ------------------------------------------------------------------ fused
+
+    @Override
+    public Tensor softmax(Tensor x, int dim, boolean log) {
+        need(x.dtype().isFloating(), "softmax: " + x.dtype() + " is not a floating dtype");
+        int last = x.ndim() - 1;
+        Tensor src = contig(dim == last ? x : x.transpose(dim, last));
+        Tensor out = empty(x.dtype(), src.shape());
+        int c = src.ndim() == 0 ? 1 : src.size(-1), rows = c == 0 ? 0 : src.numel() / c;
+        if (rows > 0) dev.launch(SOFTMAX + sfx(x.dtype()), warpRowBlocks(rows), 256, 0, ptr(out), ptr(src), rows, c, log ? 1 : 0);
+        return dim == last ? out : contig(out.transpose(dim, last));
+    }
+
+    @Override
+    public Tensor[] layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        need(x.dtype().isFloating(), "layerNorm: " + x.dtype() + " is not a floating dtype");
+        Tensor src = contig(x);
+        int c = x.size(-1), rows = c == 0 ? 0 : x.numel() / c;
+        int[] statShape = Arrays.copyOf(x.shape(), x.ndim() - 1);
+        Tensor out = empty(x.dtype(), x.shape()), mean = empty(x.dtype(), statShape), rstd = empty(x.dtype(), statShape);
+        if (rows > 0) {
+            CUdeviceptr w = weight == null ? new CUdeviceptr() : ptr(contig(weight));
+            CUdeviceptr b = bias == null ? new CUdeviceptr() : ptr(contig(bias));
+            dev.launch(LAYERNORM + sfx(x.dtype()), warpRowBlocks(rows), 256, 0, ptr(out), ptr(mean), ptr(rstd), ptr(src), w, b, rows, c, eps);
+        }
+        return new Tensor[]{out, mean, rstd};
+    }
+
+    @Override
+    public Tensor crossEntropy(Tensor logits, Tensor target, int ignoreIndex, double labelSmoothing, Reduction reduction) {
+        need(logits.dtype().isFloating(), "crossEntropy: " + logits.dtype() + " logits are not floating");
+        Tensor lg = contig(logits), tg = contig(target);
+        int rows = lg.size(0), c = lg.size(1);
+        Tensor losses = empty(logits.dtype(), new int[]{rows});
+        if (rows > 0) {
+            clearErr();
+            dev.launch(CE + sfx(logits.dtype()), warpRowBlocks(rows), 256, 0, ptr(losses), ptr(lg), ptr(tg), rows, c, ignoreIndex,
+                    labelSmoothing, err);
+            checkErr("crossEntropy: target");
+        }
+        if (reduction == Reduction.NONE) return losses;
+        Tensor total = reduce(ReduceOp.SUM, losses, new int[]{0}, false);
+        if (reduction == Reduction.SUM) return total;
+        // MEAN divides by the rows not ignored (counted on the device, read back as one int).
+        Tensor kept = reduce(ReduceOp.SUM, binary(BinaryOp.NE, tg, full(new int[]{rows}, DType.I32, ignoreIndex)), new int[]{0}, false);
+        int count = ((int[]) toHost(kept))[0];
+        return binary(BinaryOp.DIV, total, full(new int[0], logits.dtype(), count));
+    }
+}

@@ -1,0 +1,417 @@
+package mlip.cuda;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import jcuda.Pointer;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+import mlip.tensor.Philox;
+
+/**
+ * The kernel lab (llm.c's {@code dev/cuda} workflow): for every kernel family, every numbered version
+ * found in the loaded PTX is checked against a plain Java reference on the same inputs, then the
+ * versions that pass are timed with CUDA events (L2 flushed before each run) and reported in GB/s or
+ * GFLOP/s beside the device's roofline.
+ *
+ * <pre>{@code
+ * KernelLab lab = new KernelLab(JCudaDevice.open(Device.parse("cuda-emu")), KernelLab.Size.SMALL);
+ * List<KernelLab.Result> results = lab.run(System.out, 3);   // every version of every family, 3 timed runs
+ * }</pre>
+ *
+ * <p>On {@code cuda-emu} the checks are real (the same kernels run on the emulator) but the times are
+ * CPU times of an emulator and are labelled as not meaningful.
+ */
+public final class KernelLab {
+    /** Problem sizes: SMALL for the emulator and tests, LARGE for a GPU. */
+    public enum Size { SMALL, LARGE }
+
+    /** One kernel version's outcome; {@code ms} is NaN when not timed. */
+    public record Result(String family, String kernel, boolean passed, double maxError, double ms, double throughput, String unit) {
+    }
+
+    private final JCudaDevice dev;
+    private final Size size;
+    private final Random rng = new Random(42);
+    private CUdeviceptr flush;
+    private long flushBytes;
+
+    public KernelLab(JCudaDevice dev, Size size) {
+        this.dev = dev;
+        this.size = size;
+    }
+
+    // ------------------------------------------------------------------ one case = inputs, launch, reference
+
+    /** A kernel version bound to inputs: {@code launch} runs it once; {@code output} reads the result back. */
+    private interface Case {
+        /** Resets in-place state (outside the timed region). */
+        default void prepare() {
+        }
+
+        void launch();
+
+        float[] output();
+    }
+
+    private interface CaseFactory {
+        Case make(String kernel);
+    }
+
+    private record Family(String name, List<String> bases, CaseFactory factory, float[] reference, double work, String unit, double tol) {
+    }
+
+    private float[] randn(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) rng.nextGaussian();
+        return a;
+    }
+
+    private CUdeviceptr upload(float[] a) {
+        CUdeviceptr p = dev.alloc(4L * a.length);
+        dev.copyHtoD(p, Pointer.to(a), 4L * a.length);
+        return p;
+    }
+
+    private CUdeviceptr upload(int[] a) {
+        CUdeviceptr p = dev.alloc(4L * a.length);
+        dev.copyHtoD(p, Pointer.to(a), 4L * a.length);
+        return p;
+    }
+
+    private float[] download(CUdeviceptr p, int n) {
+        float[] a = new float[n];
+        dev.copyDtoH(Pointer.to(a), p, 4L * n);
+        return a;
+    }
+
+    private float[] downloadInts(CUdeviceptr p, int n) {
+        int[] a = new int[n];
+        dev.copyDtoH(Pointer.to(a), p, 4L * n);
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = a[i];
+        return f;
+    }
+
+    /** Every version {@code base + N + suffix} present in the PTX, N = 1..9. */
+    private List<String> versions(String base, String suffix) {
+        List<String> out = new ArrayList<>();
+        for (int v = 1; v <= 9; v++) if (dev.hasKernel(base + v + suffix)) out.add(base + v + suffix);
+        return out;
+    }
+
+    private static int warpBlocks(int rows) {
+        return Math.max(1, (rows + 7) / 8);
+    }
+
+    private static int threadBlocks(int rows) {
+        return Math.max(1, (rows + 255) / 256);
+    }
+
+    /** Row-kernel geometry: version 1 is a thread per row, later versions a warp per row (KERNELS.md). */
+    private static int rowBlocks(String kernel, int rows) {
+        return kernel.contains("_kernel1_") ? threadBlocks(rows) : warpBlocks(rows);
+    }
+
+    // ------------------------------------------------------------------ the families
+
+    private List<Family> families() {
+        boolean small = size == Size.SMALL;
+        List<Family> fs = new ArrayList<>();
+
+        // elementwise: exp(x) and a + b, contiguous (n odd so the float4 path has a tail)
+        int n = small ? 10_007 : 1 << 24 | 3;
+        float[] x = randn(n), y = randn(n);
+        CUdeviceptr dx = upload(x), dy = upload(y), dout = dev.alloc(4L * n);
+        float[] expRef = new float[n], addRef = new float[n];
+        for (int i = 0; i < n; i++) {
+            expRef[i] = (float) Math.exp(x[i]);
+            addRef[i] = x[i] + y[i];
+        }
+        fs.add(new Family("unary (exp)", versions("unary_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, dev.grid1d(n), 256, 0, dout, dx, n, 3); }
+            public float[] output() { return download(dout, n); }
+        }, expRef, 8.0 * n, "GB/s", 1e-5));
+        fs.add(new Family("binary (add)", versions("binary_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, dev.grid1d(n), 256, 0, dout, dx, dy, n, 0); }
+            public float[] output() { return download(dout, n); }
+        }, addRef, 12.0 * n, "GB/s", 1e-6));
+
+        // GELU forward and backward (tanh approximation)
+        float[] gf = new float[n], gb = new float[n];
+        for (int i = 0; i < n; i++) {
+            double v = x[i], k0 = Math.sqrt(2 / Math.PI), u = k0 * (v + 0.044715 * v * v * v), th = Math.tanh(u);
+            gf[i] = (float) (0.5 * v * (1 + th));
+            gb[i] = (float) (y[i] * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * k0 * (1 + 3 * 0.044715 * v * v)));
+        }
+        fs.add(new Family("gelu forward", versions("gelu_forward_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, dev.grid1d(n), 256, 0, dout, dx, n); }
+            public float[] output() { return download(dout, n); }
+        }, gf, 8.0 * n, "GB/s", 1e-5));
+        fs.add(new Family("gelu backward", versions("gelu_backward_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, dev.grid1d(n), 256, 0, dout, dx, dy, n); }
+            public float[] output() { return download(dout, n); }
+        }, gb, 12.0 * n, "GB/s", 1e-5));
+
+        // row-wise families on (rows, C)
+        int rows = small ? 67 : 8192, c = small ? 257 : 4096, rc = rows * c;
+        float[] m = randn(rc);
+        CUdeviceptr dm = upload(m), dmo = dev.alloc(4L * rc);
+        float[] sumRef = new float[rows], smRef = new float[rc];
+        for (int r = 0; r < rows; r++) {
+            double s = 0, mx = Double.NEGATIVE_INFINITY, z = 0;
+            for (int j = 0; j < c; j++) {
+                s += m[r * c + j];
+                mx = Math.max(mx, m[r * c + j]);
+            }
+            for (int j = 0; j < c; j++) z += Math.exp(m[r * c + j] - mx);
+            for (int j = 0; j < c; j++) smRef[r * c + j] = (float) (Math.exp(m[r * c + j] - mx) / z);
+            sumRef[r] = (float) s;
+        }
+        fs.add(new Family("reduce (sum rows)", versions("reduce_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, rowBlocks(k, rows), 256, 0, dmo, dm, rows, c, 1, 0); }
+            public float[] output() { return download(dmo, rows); }
+        }, sumRef, 4.0 * rc, "GB/s", 1e-3));
+        fs.add(new Family("softmax", versions("softmax_forward_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, rowBlocks(k, rows), 256, 0, dmo, dm, rows, c, 0); }
+            public float[] output() { return download(dmo, rc); }
+        }, smRef, 8.0 * rc, "GB/s", 1e-5));
+
+        // layer norm forward and backward
+        float[] w = randn(c), b = randn(c), dyv = randn(rc);
+        CUdeviceptr dw = upload(w), db = upload(b), ddy = upload(dyv), mean = dev.alloc(4L * rows), rstd = dev.alloc(4L * rows);
+        CUdeviceptr gw = dev.alloc(4L * c), gbias = dev.alloc(4L * c), gx = dev.alloc(4L * rc);
+        float[] lnRef = new float[rc], lnBack = new float[rc + 2 * c];
+        float[] meanRef = new float[rows], rstdRef = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            double mu = 0, var = 0;
+            for (int j = 0; j < c; j++) mu += m[r * c + j];
+            mu /= c;
+            for (int j = 0; j < c; j++) var += (m[r * c + j] - mu) * (m[r * c + j] - mu);
+            double rs = 1 / Math.sqrt(var / c + 1e-5);
+            meanRef[r] = (float) mu;
+            rstdRef[r] = (float) rs;
+            double a1 = 0, a2 = 0;
+            for (int j = 0; j < c; j++) {
+                double nrm = (m[r * c + j] - mu) * rs, dn = dyv[r * c + j] * w[j];
+                lnRef[r * c + j] = (float) (nrm * w[j] + b[j]);
+                a1 += dn;
+                a2 += dn * nrm;
+                lnBack[rc + j] += (float) (dyv[r * c + j] * nrm);
+                lnBack[rc + c + j] += dyv[r * c + j];
+            }
+            for (int j = 0; j < c; j++) {
+                double nrm = (m[r * c + j] - mu) * rs, dn = dyv[r * c + j] * w[j];
+                lnBack[r * c + j] = (float) (rs * (dn - a1 / c - nrm * a2 / c));
+            }
+        }
+        fs.add(new Family("layernorm forward", versions("layernorm_forward_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, rowBlocks(k, rows), 256, 0, dmo, mean, rstd, dm, dw, db, rows, c, 1e-5); }
+            public float[] output() { return download(dmo, rc); }
+        }, lnRef, 8.0 * rc, "GB/s", 1e-4));
+        CUdeviceptr meanIn = upload(meanRef), rstdIn = upload(rstdRef);
+        fs.add(new Family("layernorm backward", versions("layernorm_backward_kernel", "_f32"), k -> new Case() {
+            public void prepare() {
+                dev.zero(gw, 4L * c);
+                dev.zero(gbias, 4L * c);
+            }
+            public void launch() {
+                dev.launch(k, rowBlocks(k, rows), 256, 0, gx, gw, gbias, ddy, dm, dw, meanIn, rstdIn, rows, c);
+            }
+            public float[] output() {
+                float[] o = new float[rc + 2 * c];
+                System.arraycopy(download(gx, rc), 0, o, 0, rc);
+                System.arraycopy(download(gw, c), 0, o, rc, c);
+                System.arraycopy(download(gbias, c), 0, o, rc + c, c);
+                return o;
+            }
+        }, lnBack, 12.0 * rc, "GB/s", 1e-3));
+
+        // cross-entropy forward and backward (no smoothing, no ignored rows)
+        int[] target = new int[rows];
+        for (int r = 0; r < rows; r++) target[r] = rng.nextInt(c);
+        CUdeviceptr dt = upload(target), errFlag = dev.alloc(4), ones = upload(filled(rows, 1f));
+        float[] ceRef = new float[rows], ceBack = new float[rc];
+        for (int r = 0; r < rows; r++) {
+            double mx = Double.NEGATIVE_INFINITY, z = 0;
+            for (int j = 0; j < c; j++) mx = Math.max(mx, m[r * c + j]);
+            for (int j = 0; j < c; j++) z += Math.exp(m[r * c + j] - mx);
+            ceRef[r] = (float) (Math.log(z) + mx - m[r * c + target[r]]);
+            for (int j = 0; j < c; j++) ceBack[r * c + j] = (float) (Math.exp(m[r * c + j] - mx) / z - (j == target[r] ? 1 : 0));
+        }
+        fs.add(new Family("crossentropy forward", versions("crossentropy_forward_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, warpBlocks(rows), 256, 0, dmo, dm, dt, rows, c, -100, 0.0, errFlag); }
+            public float[] output() { return download(dmo, rows); }
+        }, ceRef, 4.0 * rc, "GB/s", 1e-4));
+        fs.add(new Family("crossentropy backward", versions("crossentropy_backward_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, warpBlocks(rows), 256, 0, dmo, dm, dt, ones, rows, c, -100, 0.0); }
+            public float[] output() { return download(dmo, rc); }
+        }, ceBack, 8.0 * rc, "GB/s", 1e-5));
+
+        // top-k along rows
+        int kk = Math.min(8, c);
+        float[] topRef = new float[rows * kk];
+        for (int r = 0; r < rows; r++) {
+            Integer[] idx = new Integer[c];
+            for (int j = 0; j < c; j++) idx[j] = j;
+            int rr = r;
+            Arrays.sort(idx, (p, q) -> m[rr * c + p] != m[rr * c + q] ? Float.compare(m[rr * c + q], m[rr * c + p]) : Integer.compare(p, q));
+            for (int j = 0; j < kk; j++) topRef[r * kk + j] = idx[j];
+        }
+        CUdeviceptr tv = dev.alloc(4L * rows * kk), ti = dev.alloc(4L * rows * kk);
+        fs.add(new Family("topk (k=8)", versions("topk_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, rows, 256, 0, tv, ti, dm, rows, c, kk, 1); }
+            public float[] output() { return downloadInts(ti, rows * kk); }
+        }, topRef, 4.0 * rc, "GB/s", 0));
+
+        // SGEMM (M, K) @ (K, N), sizes not multiples of the tiles
+        int gm = small ? 67 : 4096 - 3, gn = small ? 75 : 4096 - 5, gk = small ? 97 : 4096 - 1;
+        float[] ga = randn(gm * gk), gbm = randn(gk * gn), gemmRef = new float[gm * gn];
+        for (int i = 0; i < gm; i++) {
+            for (int p = 0; p < gk; p++) {
+                float aip = ga[i * gk + p];
+                for (int j = 0; j < gn; j++) gemmRef[i * gn + j] += aip * gbm[p * gn + j];
+            }
+        }
+        CUdeviceptr pa = upload(ga), pb = upload(gbm), pc = dev.alloc(4L * gm * gn), zero = upload(new int[]{0});
+        fs.add(new Family("sgemm", versions("sgemm_kernel", "_f32"), k -> new Case() {
+            public void launch() {
+                boolean tiled64 = k.equals("sgemm_kernel3_f32");
+                int[] grid = tiled64 ? new int[]{(gn + 63) / 64, (gm + 63) / 64, 1} : new int[]{(gn + 15) / 16, (gm + 15) / 16, 1};
+                int[] block = tiled64 ? new int[]{256, 1, 1} : new int[]{16, 16, 1};
+                dev.launch(k, grid, block, 0, pc, pa, pb, gm, gn, gk, gk, 1, gn, 1, zero, zero);
+            }
+            public float[] output() { return download(pc, gm * gn); }
+        }, gemmRef, 2.0 * gm * gn * gk, "GFLOP/s", 1e-3));
+
+        // AdamW step
+        float[] p0 = randn(n), g0 = randn(n), m0 = randn(n), v0 = new float[n], adamRef = new float[n];
+        for (int i = 0; i < n; i++) v0[i] = Math.abs(randn(1)[0]);
+        double lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.01, bc1 = 1 - Math.pow(b1, 3), bc2 = 1 - Math.pow(b2, 3);
+        for (int i = 0; i < n; i++) {
+            double p = p0[i] * (1 - lr * wd), mm = b1 * m0[i] + (1 - b1) * g0[i], vv = b2 * v0[i] + (1 - b2) * g0[i] * g0[i];
+            adamRef[i] = (float) (p - (lr / bc1) * mm / (Math.sqrt(vv) / Math.sqrt(bc2) + eps));
+        }
+        CUdeviceptr ap = dev.alloc(4L * n), ag = upload(g0), am = dev.alloc(4L * n), av = dev.alloc(4L * n);
+        fs.add(new Family("adamw", versions("adamw_kernel", "_f32"), k -> new Case() {
+            public void prepare() {
+                dev.copyHtoD(ap, Pointer.to(p0), 4L * n); // fresh state each run: the step updates in place
+                dev.copyHtoD(am, Pointer.to(m0), 4L * n);
+                dev.copyHtoD(av, Pointer.to(v0), 4L * n);
+            }
+            public void launch() {
+                dev.launch(k, dev.grid1d(n), 256, 0, ap, ag, am, av, n, (float) lr, (float) b1, (float) b2, (float) eps, (float) wd,
+                        (float) bc1, (float) bc2);
+            }
+            public float[] output() { return download(ap, n); }
+        }, adamRef, 28.0 * n, "GB/s", 1e-5));
+
+        // Philox uniform fill: bit-exact with the Java generator
+        float[] rnd = new float[n];
+        int[] words = new int[4];
+        for (int i = 0; i < n; i += 4) {
+            Philox.block(5L, 0L, i / 4, words);
+            for (int l = 0; l < 4 && i + l < n; l++) rnd[i + l] = Philox.uniformFloat(words[l]);
+        }
+        fs.add(new Family("random (uniform)", versions("random_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, dev.grid1d(n), 256, 0, dout, n, 5L, 0L, 0L, 0); }
+            public float[] output() { return download(dout, n); }
+        }, rnd, 4.0 * n, "GB/s", 0));
+        return fs;
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        Arrays.fill(a, v);
+        return a;
+    }
+
+    // ------------------------------------------------------------------ running
+
+    private static double maxRelError(float[] got, float[] want) {
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            double e = Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i]));
+            if (Double.isNaN(got[i]) != Double.isNaN(want[i])) e = Double.POSITIVE_INFINITY;
+            if (e > worst || Double.isNaN(e)) worst = e;
+        }
+        return worst;
+    }
+
+    /** L2 flush buffer: twice the device's L2 (or 8 MiB when the driver reports none). */
+    private void flushL2() {
+        if (flush == null) {
+            CUdevice d = new CUdevice();
+            JCudaDriver.cuDeviceGet(d, dev.device().index());
+            int[] l2 = {0};
+            JCudaDriver.cuDeviceGetAttribute(l2, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, d);
+            flushBytes = Math.max(8L << 20, 2L * l2[0]);
+            flush = dev.alloc(flushBytes);
+        }
+        dev.zero(flush, flushBytes);
+    }
+
+    /** Peak DRAM bandwidth in GB/s and FP32 peak in GFLOP/s from the device attributes. */
+    public double[] roofline() {
+        CUdevice d = new CUdevice();
+        JCudaDriver.cuDeviceGet(d, dev.device().index());
+        int[] v = {0};
+        JCudaDriver.cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, d);
+        double memKHz = v[0];
+        JCudaDriver.cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, d);
+        double busBits = v[0];
+        JCudaDriver.cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE, d);
+        double clockKHz = v[0];
+        int[] cc = dev.computeCapability();
+        // FP32 lanes per SM: 64 on sm_80 (A100), 128 on sm_86/89/90.
+        int lanes = cc[0] == 8 && cc[1] == 0 ? 64 : 128;
+        double gbs = 2 * memKHz * 1e3 * busBits / 8 / 1e9;
+        double gflops = 2.0 * lanes * dev.multiprocessorCount() * clockKHz * 1e3 / 1e9;
+        return new double[]{gbs, gflops};
+    }
+
+    /** Checks every version of every family, then times those that pass; prints a table to {@code out}. */
+    public List<Result> run(PrintStream out, int reps) {
+        double[] roof = roofline();
+        out.printf("device: %s (%d SMs, cc %d.%d), roofline %.0f GB/s, %.0f GFLOP/s FP32%n", dev.name(), dev.multiprocessorCount(),
+                dev.computeCapability()[0], dev.computeCapability()[1], roof[0], roof[1]);
+        if (dev.isEmulator()) out.println("cuda-emu: checks are real; times are the emulator's CPU time and NOT meaningful as GPU performance");
+        out.printf("%-22s %-32s %-6s %10s %10s %12s %8s%n", "family", "kernel", "check", "max err", "ms", "throughput", "% roof");
+        List<Result> results = new ArrayList<>();
+        for (Family f : families()) {
+            if (f.bases().isEmpty()) {
+                out.printf("%-22s %-32s %-6s%n", f.name(), "(no kernel in the PTX)", "MISSING");
+                results.add(new Result(f.name(), "(none)", false, Double.NaN, Double.NaN, Double.NaN, f.unit()));
+                continue;
+            }
+            for (String k : f.bases()) {
+                Case c = f.factory().make(k);
+                c.prepare();
+                c.launch();
+                double err = maxRelError(c.output(), f.reference());
+                boolean ok = err <= f.tol();
+                double ms = Double.NaN, thr = Double.NaN;
+                if (ok) {
+                    double[] times = new double[reps];
+                    for (int r = 0; r < reps; r++) {
+                        c.prepare();
+                        flushL2();
+                        times[r] = dev.time(c::launch);
+                    }
+                    Arrays.sort(times);
+                    ms = times[reps / 2];
+                    thr = f.work() / (ms * 1e-3) / 1e9;
+                }
+                double roofPct = 100 * thr / (f.unit().equals("GB/s") ? roof[0] : roof[1]);
+                out.printf("%-22s %-32s %-6s %10.2e %10.3f %8.1f %-4s %7s%n", f.name(), k, ok ? "ok" : "FAIL", err, ms, thr, f.unit(),
+                        dev.isEmulator() || !ok ? "-" : String.format("%.0f%%", roofPct));
+                results.add(new Result(f.name(), k, ok, err, ms, thr, f.unit()));
+            }
+        }
+        return results;
+    }
+}
