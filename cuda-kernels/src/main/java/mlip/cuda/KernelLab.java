@@ -310,6 +310,42 @@ public final class KernelLab {
             public float[] output() { return download(ap, n); }
         }, adamRef, 28.0 * n, "GB/s", 1e-5));
 
+        // embedding backward: dW[ids[i]] += dout[i] (atomics), and index_select of rows
+        int tokens = small ? 301 : 65536, dim = small ? 37 : 768, vocab = small ? 50 : 30522;
+        int[] ids = new int[tokens];
+        for (int i = 0; i < tokens; i++) ids[i] = rng.nextInt(vocab);
+        float[] dEmb = randn(tokens * dim), embRef = new float[vocab * dim], table = randn(vocab * dim), selRef = new float[tokens * dim];
+        for (int i = 0; i < tokens; i++) {
+            for (int j = 0; j < dim; j++) {
+                embRef[ids[i] * dim + j] += dEmb[i * dim + j];
+                selRef[i * dim + j] = table[ids[i] * dim + j];
+            }
+        }
+        CUdeviceptr pIds = upload(ids), pDout = upload(dEmb), pDw = dev.alloc(4L * vocab * dim), pTable = upload(table);
+        CUdeviceptr pSel = dev.alloc(4L * tokens * dim), idxErr = dev.alloc(4);
+        fs.add(new Family("embedding backward", versions("embedding_backward_kernel", "_f32"), k -> new Case() {
+            public void prepare() { dev.zero(pDw, 4L * vocab * dim); }
+            public void launch() { dev.launch(k, dev.grid1d(tokens * dim), 256, 0, pDw, pIds, pDout, tokens, dim, vocab, idxErr); }
+            public float[] output() { return download(pDw, vocab * dim); }
+        }, embRef, 12.0 * tokens * dim, "GB/s", 1e-5));
+        fs.add(new Family("index_select (rows)", versions("index_select_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, dev.grid1d(tokens * dim), 256, 0, pSel, pTable, pIds, 1, vocab, tokens, dim, idxErr); }
+            public float[] output() { return download(pSel, tokens * dim); }
+        }, selRef, 8.0 * tokens * dim, "GB/s", 0));
+
+        // argmax along rows
+        float[] argRef = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            for (int j = 1; j < c; j++) if (m[r * c + j] > m[r * c + best]) best = j;
+            argRef[r] = best;
+        }
+        CUdeviceptr pArg = dev.alloc(4L * rows);
+        fs.add(new Family("argmax (rows)", versions("argreduce_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, warpBlocks(rows), 256, 0, pArg, dm, rows, c, 1, 1); }
+            public float[] output() { return downloadInts(pArg, rows); }
+        }, argRef, 4.0 * rc, "GB/s", 0));
+
         // Philox uniform fill: bit-exact with the Java generator
         float[] rnd = new float[n];
         int[] words = new int[4];
