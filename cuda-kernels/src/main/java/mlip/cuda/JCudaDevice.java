@@ -226,22 +226,27 @@ public final class JCudaDevice {
     }
 
     public synchronized void zero(CUdeviceptr p, long bytes) {
+        cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         if (bytes > 0) cuMemsetD8(p, (byte) 0, bytes);
     }
 
     public synchronized void copyHtoD(CUdeviceptr dst, Pointer src, long bytes) {
+        cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         if (bytes > 0) cuMemcpyHtoD(dst, src, bytes);
     }
 
     public synchronized void copyDtoH(Pointer dst, CUdeviceptr src, long bytes) {
+        cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         if (bytes > 0) cuMemcpyDtoH(dst, src, bytes);
     }
 
     public synchronized void copyDtoD(CUdeviceptr dst, CUdeviceptr src, long bytes) {
+        cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         if (bytes > 0) cuMemcpyDtoD(dst, src, bytes);
     }
 
     public synchronized void synchronize() {
+        cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         cuCtxSynchronize();
     }
 
@@ -303,6 +308,7 @@ public final class JCudaDevice {
 
     /** Milliseconds of device time {@code work} takes, measured with CUDA events around it. */
     public synchronized float time(Runnable work) {
+        cuCtxSetCurrent(context);
         CUevent start = new CUevent(), stop = new CUevent();
         cuEventCreate(start, 0);
         cuEventCreate(stop, 0);
