@@ -63,6 +63,8 @@ final class Derivatives {
             case LAYER_NORM -> layerNormBackward(n, g);
             case CROSS_ENTROPY -> new Tensor[]{crossEntropyBackward(a, n.saved[0], n.ints[0], n.scalar, Reduction.values()[n.ints[1]], g)};
             case ATTENTION -> attentionBackward(in[0].value(), in[1].value(), in[2].value(), n.saved[0], g);
+            case PATCH_SENTENCE_OT -> otScoresBackward(a, b, n, g);
+            case TOPK_GATHER -> new Tensor[]{Tensor.topkGatherBackward(g, n.saved[0], n.ints[0])};
         };
     }
 
@@ -176,6 +178,15 @@ final class Derivatives {
             case SUM -> d.mul(g);
             case MEAN -> d.mul(g).div(keep.sum().item());
         };
+    }
+
+    /**
+     * S_ij = sum T^ij * (P_i S_j^T) with the plan T^ij constant (DESIGN.md 7.2): dP_i = sum_j g_ij T^ij S_j,
+     * dS_j = sum_i g_ij T^ij^T P_i; the backend recomputes the plans. saved = masks, ints = iterations, scalar = eps.
+     */
+    static Tensor[] otScoresBackward(Tensor patches, Tensor sentences, Node n, Tensor g) {
+        Tensor.OtGrads r = Tensor.patchSentenceOtScoresBackward(g, patches, n.saved[0], sentences, n.saved[1], n.scalar, n.ints[0]);
+        return new Tensor[]{r.dPatches(), r.dSentences()};
     }
 
     /**

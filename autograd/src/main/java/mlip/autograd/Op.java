@@ -14,5 +14,7 @@ public enum Op {
     // shape and indexing
     RESHAPE, PERMUTE, NARROW, SELECT, EXPAND, CAT, GATHER, INDEX_SELECT, SCATTER_ADD, WHERE,
     // linear algebra and fused
-    MATMUL, SOFTMAX, LOG_SOFTMAX, LAYER_NORM, CROSS_ENTROPY, ATTENTION
+    MATMUL, SOFTMAX, LOG_SOFTMAX, LAYER_NORM, CROSS_ENTROPY, ATTENTION,
+    // MLIP (DESIGN.md 7.2, 7.3): OT pair scores with the plan held constant; top-k row gather
+    PATCH_SENTENCE_OT, TOPK_GATHER
 }

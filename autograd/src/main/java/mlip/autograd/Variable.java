@@ -350,6 +350,43 @@ public final class Variable {
         return record(Op.ATTENTION, p.matmul(v.value), new Tensor[]{p}, null, 0, q, k, v);
     }
 
+    // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
+
+    /**
+     * Patch-sentence OT scores {@code (B1, B2)} of {@code patches (B1, N, D)} and {@code sentences (B2, M, D)}
+     * (see {@link Tensor#patchSentenceOtScores}); masks (B1, N) / (B2, M) or null. The Sinkhorn plan is held
+     * constant for the gradient: dS_ij/dP_i = T^ij S_j, dS_ij/dS_j = T^ij^T P_i (w.r.t. the inputs as given,
+     * so normalise them with differentiable ops first).
+     *
+     * <pre>{@code
+     * Variable s = Variable.patchSentenceOtScores(patchEmb, null, sentEmb, sentMask, 0.1, 20);   // (B, B)
+     * Variable loss = s.div(temperature).crossEntropy(Tensor.arange(b));
+     * }</pre>
+     */
+    public static Variable patchSentenceOtScores(Variable patches, Tensor patchMask, Variable sentences, Tensor sentenceMask, double eps, int iterations) {
+        Tensor out = Tensor.patchSentenceOtScores(patches.value, patchMask, sentences.value, sentenceMask, eps, iterations);
+        return record(Op.PATCH_SENTENCE_OT, out, new Tensor[]{patchMask, sentenceMask}, new int[]{iterations}, eps, patches, sentences);
+    }
+
+    /** The kept rows (differentiable) and their I32 indices (B, k) of {@link #topkGather}. */
+    public record TopkGather(Variable values, Tensor indices) {
+    }
+
+    /**
+     * Per image of this {@code (B, N, D)}, the rows of the {@code k} highest {@code scores (B, N)}, sorted by
+     * score, ties to the lower index: values {@code (B, k, D)} whose gradient scatters back to the picked rows;
+     * none flows to the scores.
+     *
+     * <pre>{@code
+     * Variable.TopkGather kept = patches.topkGather(scoresWithGumbel, n / 2);   // (B, n/2, D), (B, n/2)
+     * Variable x = kept.values();                                                  // the encoder sees only these
+     * }</pre>
+     */
+    public TopkGather topkGather(Tensor scores, int k) {
+        Tensor.TopkGather r = value.topkGather(scores, k);
+        return new TopkGather(record(Op.TOPK_GATHER, r.values(), new Tensor[]{r.indices()}, new int[]{value.size(1)}, 0, this), r.indices());
+    }
+
     // ---------------------------------------------------------------- backward
 
     /** Backward from a one-element result (seed 1), freeing the graph afterwards. */

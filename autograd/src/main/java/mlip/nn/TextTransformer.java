@@ -72,10 +72,18 @@ public final class TextTransformer extends Module {
     /** ids (B, T) I32; attentionMask (B, T) 1 for tokens, 0 for padding (or null) -> hidden states (B, T, D). */
     public Variable forward(Tensor ids, Tensor attentionMask) {
         if (ids.ndim() != 2) throw new IllegalArgumentException("TextTransformer: ids must be (B, T), got " + Shape.str(ids.shape()));
-        int b = ids.size(0), t = ids.size(1);
+        return forwardEmbeddings(wordEmbeddings.forward(ids), attentionMask);
+    }
+
+    /**
+     * Runs the encoder on given word embeddings (B, T, D) — position and token-type embeddings are added
+     * here — so callers can put learned vectors among the tokens (continuous prompts, DESIGN.md 7.5).
+     */
+    public Variable forwardEmbeddings(Variable words, Tensor attentionMask) {
+        int b = words.size(0), t = words.size(1);
         Tensor positions = Tensor.arange(t).unsqueeze(0).expand(b, t);
         Tensor types = Tensor.zeros(mlip.tensor.DType.I32, b, t);
-        Variable x = wordEmbeddings.forward(ids).add(positionEmbeddings.forward(positions)).add(tokenTypeEmbeddings.forward(types));
+        Variable x = words.add(positionEmbeddings.forward(positions)).add(tokenTypeEmbeddings.forward(types));
         x = dropout.forward(embeddingsNorm.forward(x));
         Tensor keyPadding = attentionMask == null ? null : attentionMask.eq(0);
         for (Layer l : layers) x = l.forward(x, keyPadding, heads, dropout);

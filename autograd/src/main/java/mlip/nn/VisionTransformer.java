@@ -80,15 +80,26 @@ public final class VisionTransformer extends Module {
      * {@code keep == null} encodes all N.
      */
     public Variable forward(Tensor images, Tensor keep) {
-        int b = images.size(0);
-        Variable w = patchWeight.reshape(dim, channels * patch * patch);
-        Variable tokens = Variable.of(unfold(images)).matmul(w.transpose(0, 1)).add(patchBias)    // (B, N, D)
-                .add(posEmbed.narrow(1, 1, numPatches()));
+        Variable tokens = patchTokens(images);                                                    // (B, N, D)
         if (keep != null) {
+            int b = images.size(0);
             if (keep.ndim() != 2 || keep.size(0) != b) throw new IllegalArgumentException("VisionTransformer: keep must be (B, K) I32, got " + Shape.str(keep.shape()));
             Tensor idx = keep.unsqueeze(-1).expand(b, keep.size(1), dim);                        // (B, K, D)
             tokens = tokens.gather(1, idx.contiguous());
         }
+        return encodeTokens(tokens);
+    }
+
+    /** The patch tokens before the blocks: patch embedding plus position embedding, (B, C, H, W) -> (B, N, D). */
+    public Variable patchTokens(Tensor images) {
+        Variable w = patchWeight.reshape(dim, channels * patch * patch);
+        return Variable.of(unfold(images)).matmul(w.transpose(0, 1)).add(patchBias)                // (B, N, D)
+                .add(posEmbed.narrow(1, 1, numPatches()));
+    }
+
+    /** Encodes patch tokens (already position-embedded, any subset of K per image): (B, K, D) -> (B, 1 + K, D), CLS first. */
+    public Variable encodeTokens(Variable tokens) {
+        int b = tokens.size(0);
         Variable cls = clsToken.add(posEmbed.narrow(1, 0, 1)).expand(b, 1, dim);
         Variable x = Variable.cat(1, cls, tokens);
         for (TransformerBlock blk : blocks) x = blk.forward(x, null);

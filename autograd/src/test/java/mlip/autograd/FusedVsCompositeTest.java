@@ -11,7 +11,8 @@ import mlip.tensor.Tolerance;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each fused op with its own backward (softmax, log_softmax, layer_norm, gelu, cross_entropy, attention)
+ * Each fused op with its own backward (softmax, log_softmax, layer_norm, gelu, cross_entropy, attention, the MLIP
+ * OT scores and top-k gather)
  * against the same function composed from primitive ops: equal values and equal gradients, in F64.
  */
 class FusedVsCompositeTest {
@@ -75,6 +76,32 @@ class FusedVsCompositeTest {
         Tensor dist = onehot.mul(1 - e).add(e / 5).mul(keep);
         same("crossEntropy", v -> v[0].crossEntropy(target, -100, e, Reduction.MEAN),
                 v -> compositeLogSoftmax(v[0], 1).mul(Variable.of(dist)).sum().neg().div(3), r(4, 5));
+    }
+
+    @Test
+    void patchSentenceOtScoresWithThePlanDetached() {
+        // the composite: cosines through differentiable ops, the plan recomputed from their values as a constant
+        Tensor pm = Tensor.of(new double[]{1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0}, 3, 5);       // full, 2 patches, 1 patch
+        Tensor sm = Tensor.of(new double[]{1, 0, 0, 0, 1, 1, 1, 1}, 2, 4);                         // 1 sentence, full
+        same("patchSentenceOtScores", v -> Variable.patchSentenceOtScores(v[0], pm, v[1], sm, 0.1, 20), v -> {
+            Variable cos = v[0].unsqueeze(1).matmul(v[1].transpose(1, 2).unsqueeze(0));            // (B1, B2, N, M)
+            Tensor plan = mlip.tensor.Composite.sinkhornPlan(cos.value().neg().add(1), pm.unsqueeze(1), sm.unsqueeze(0), 0.1, 20);
+            return cos.mul(Variable.of(plan)).sum(new int[]{2, 3}, false);
+        }, unit(3, 5, 6), unit(2, 4, 6));
+    }
+
+    @Test
+    void topkGatherIsAGatherOfTheTopkRows() {
+        Tensor scores = r(2, 7);
+        same("topkGather", v -> v[0].topkGather(scores, 4).values(), v -> {
+            Tensor idx = scores.topk(4, 1, true).indices().unsqueeze(-1).expand(2, 4, 3);
+            return v[0].gather(1, idx);
+        }, r(2, 7, 3));
+    }
+
+    private static Tensor unit(int... shape) {
+        Tensor x = r(shape);
+        return x.div(x.square().sum(-1, true).sqrt());
     }
 
     @Test

@@ -339,6 +339,50 @@ abstract class BackendConformance {
         }
     }
 
+    // ------------------------------------------------------------------ MLIP ops (the Backend defaults: the composite on the device)
+
+    /** Rows of unit length along the last dim (the OT op's contract). */
+    Tensor unitRows(DType dtype, int... shape) {
+        Tensor x = input(DType.F64, shape);
+        return x.div(x.square().sum(-1, true).sqrt()).to(dtype);
+    }
+
+    /** (rows, cols) with the first counts[r] entries of row r valid (1), the rest 0. */
+    static Tensor prefixMask(DType dtype, int cols, int... counts) {
+        double[] m = new double[counts.length * cols];
+        for (int r = 0; r < counts.length; r++) for (int c = 0; c < counts[r]; c++) m[r * cols + c] = 1;
+        return Tensor.of(m, counts.length, cols).to(dtype);
+    }
+
+    @Test
+    void patchSentenceOtScoresAndBackward() {
+        for (DType t : FLOATS) {
+            Tensor p = unitRows(t, 3, 13, 19), s = unitRows(t, 4, 5, 19), g = input(t, 3, 4);
+            Tensor pm = prefixMask(t, 13, 13, 1, 6), sm = prefixMask(t, 5, 1, 5, 3, 0);   // a 1-sentence and an empty report
+            same("otScores " + t, x -> Tensor.patchSentenceOtScores(x[0], x[1], x[2], x[3], 0.1, 20), p, pm, s, sm);
+            same("otScores no masks " + t, x -> Tensor.patchSentenceOtScores(x[0], null, x[1], null, 0.1, 20), p, s);
+            same("otScores transposed view " + t, x -> Tensor.patchSentenceOtScores(x[0].transpose(0, 1), x[1], x[2], x[3], 0.1, 20),
+                    p.transpose(0, 1).contiguous(), pm, s, sm);
+            same("otScores dPatches " + t, x -> Tensor.patchSentenceOtScoresBackward(x[4], x[0], x[1], x[2], x[3], 0.1, 20).dPatches(), p, pm, s, sm, g);
+            same("otScores dSentences " + t, x -> Tensor.patchSentenceOtScoresBackward(x[4], x[0], x[1], x[2], x[3], 0.1, 20).dSentences(), p, pm, s, sm, g);
+        }
+        Tensor cost = input(DType.F32, 2, 7, 5).abs();
+        same("sinkhornPlan", x -> mlip.tensor.Composite.sinkhornPlan(x[0], x[1], null, 0.1, 30), cost, prefixMask(DType.F32, 7, 7, 2));
+    }
+
+    @Test
+    void topkGatherAndBackward() {
+        Tensor scores = input(DType.F32, 3, 37);
+        Tensor idx = Tensor.random(gen, Distribution.UNIFORM, DType.F64, Device.CPU, 3, 9).mul(37).to(DType.I32);   // repeats possible
+        for (DType t : ALL) {
+            Tensor x = input(t, 3, 37, 5);
+            same("topkGather values " + t, a -> a[0].topkGather(a[1], 9).values(), x, scores);
+            same("topkGather indices " + t, a -> a[0].topkGather(a[1], 9).indices(), x, scores);
+            same("topkGather view " + t, a -> a[0].transpose(0, 1).topkGather(a[1], 4).values(), x.transpose(0, 1).contiguous(), scores);
+            same("topkGatherBackward " + t, a -> Tensor.topkGatherBackward(a[0], a[1], 37), input(t, 3, 9, 5), idx);
+        }
+    }
+
     @Test
     void crossEntropyReductionsIgnoreAndSmoothing() {
         for (DType t : FLOATS) {

@@ -87,4 +87,42 @@ public interface Backend {
      * {@code (1 - e) onehot + e / C}. MEAN divides by the number of rows not ignored.
      */
     Tensor crossEntropy(Tensor logits, Tensor target, int ignoreIndex, double labelSmoothing, Reduction reduction);
+
+    // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
+    // The defaults are the composites of the ops above ({@link Composite}): every backend is correct on its own
+    // device without a new kernel; a backend overrides them with a fused version (CpuBackend does).
+
+    /**
+     * Patch-sentence OT scores: for image i ({@code patches (B1, N, D)}, rows L2-normalised) and report j
+     * ({@code sentences (B2, M, D)}), the entropic Sinkhorn plan T^ij of cost 1 - P_i S_j^T over the valid
+     * patches and sentences, and {@code S_ij = sum_ps T^ij_ps cos_ps}: out {@code (B1, B2)}. Masks
+     * {@code patchMask (B1, N)} and {@code sentenceMask (B2, M)} hold 1 (valid) / 0 in the input dtype, or are
+     * null (all valid). Sinkhorn rules (guarded divisions, marginals): {@link Composite}.
+     */
+    default Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        return Composite.patchSentenceOtScores(patches, patchMask, sentences, sentenceMask, eps, iterations);
+    }
+
+    /**
+     * Gradient of {@link #patchSentenceOtScores} with the plans held constant: {gradPatches (B1, N, D),
+     * gradSentences (B2, M, D)} = {sum_j g_ij T^ij S_j, sum_i g_ij T^ij^T P_i} for {@code gradScores (B1, B2)}.
+     * The plans are recomputed, not stored.
+     */
+    default Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
+                                                   double eps, int iterations) {
+        return Composite.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+    }
+
+    /**
+     * Per image b, the rows of {@code x (B, N, D)} at the {@code k} highest {@code scores (B, N)} (sorted by
+     * score, ties to the lower index, NaN highest): {values (B, k, D), I32 indices (B, k)}.
+     */
+    default Tensor[] topkGather(Tensor x, Tensor scores, int k) {
+        return Composite.topkGather(x, scores, k);
+    }
+
+    /** {@link #topkGather}'s adjoint: {@code grad (B, k, D)} added at rows {@code indices (B, k)} of zeros (B, n, D). */
+    default Tensor topkGatherBackward(Tensor grad, Tensor indices, int n) {
+        return Composite.topkGatherBackward(grad, indices, n);
+    }
 }

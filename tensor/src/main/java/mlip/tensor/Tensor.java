@@ -796,6 +796,100 @@ public final class Tensor {
         return crossEntropy(target, -100, 0, Reduction.MEAN);
     }
 
+    // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
+
+    /**
+     * Patch-sentence OT scores {@code (B1, B2)} of images {@code patches (B1, N, D)} against reports
+     * {@code sentences (B2, M, D)} (rows L2-normalised): S_ij = sum T^ij * cos over the entropic Sinkhorn plan
+     * of cost 1 - cos between the valid patches and sentences. Masks (B1, N) / (B2, M): nonzero = valid, or
+     * null for all valid. The CPU computes it pair by pair, never holding B1 x B2 x N x M values.
+     *
+     * <pre>{@code
+     * Tensor s = Tensor.patchSentenceOtScores(patches, null, sentences, sentenceMask, 0.1, 20);   // (B1, B2)
+     * }</pre>
+     */
+    public static Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        checkOt("patchSentenceOtScores", null, patches, patchMask, sentences, sentenceMask, eps, iterations);
+        return patches.backend().patchSentenceOtScores(patches, otMask(patchMask, patches), sentences, otMask(sentenceMask, sentences), eps, iterations);
+    }
+
+    /** Gradients of {@link #patchSentenceOtScores} (plan held constant): {@code dPatches (B1, N, D)}, {@code dSentences (B2, M, D)}. */
+    public record OtGrads(Tensor dPatches, Tensor dSentences) {
+    }
+
+    /** The backward of {@link #patchSentenceOtScores} for {@code gradScores (B1, B2)}; the plans are recomputed. */
+    public static OtGrads patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
+                                                        double eps, int iterations) {
+        checkOt("patchSentenceOtScoresBackward", gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+        Tensor[] r = patches.backend().patchSentenceOtScoresBackward(gradScores, patches, otMask(patchMask, patches), sentences,
+                otMask(sentenceMask, sentences), eps, iterations);
+        return new OtGrads(r[0], r[1]);
+    }
+
+    private static void checkOt(String op, Tensor grad, Tensor p, Tensor pm, Tensor s, Tensor sm, double eps, int iterations) {
+        p.needFloating(op);
+        p.sameDtype(op, s);
+        p.sameDevice(op, s);
+        if (p.ndim() != 3 || s.ndim() != 3 || p.shape[2] != s.shape[2] || p.shape[1] == 0 || s.shape[1] == 0) {
+            throw new IllegalArgumentException(op + ": expects patches (B1, N, D) and sentences (B2, M, D) with N, M >= 1, got "
+                    + Shape.str(p.shape) + " and " + Shape.str(s.shape));
+        }
+        for (Tensor[] t : new Tensor[][]{{pm, p}, {sm, s}}) {
+            if (t[0] == null) continue;
+            p.sameDevice(op, t[0]);
+            if (t[0].ndim() != 2 || t[0].shape[0] != t[1].shape[0] || t[0].shape[1] != t[1].shape[1]) {
+                throw new IllegalArgumentException(op + ": mask shape " + Shape.str(t[0].shape) + " does not match " + Shape.str(Arrays.copyOf(t[1].shape, 2))
+                        + " of input " + Shape.str(t[1].shape));
+            }
+        }
+        if (grad != null) {
+            p.sameDtype(op, grad);
+            p.sameDevice(op, grad);
+            if (grad.ndim() != 2 || grad.shape[0] != p.shape[0] || grad.shape[1] != s.shape[0]) {
+                throw new IllegalArgumentException(op + ": gradScores shape " + Shape.str(grad.shape) + " != (B1, B2) = [" + p.shape[0] + ", " + s.shape[0] + "]");
+            }
+        }
+        Composite.checkSinkhorn(op, eps, iterations);
+    }
+
+    /** A mask as 1/0 in x's dtype (the Backend contract), null kept. */
+    private static Tensor otMask(Tensor mask, Tensor x) {
+        return mask == null ? null : mask.ne(0).to(x.dtype());
+    }
+
+    /** Values and I32 indices of {@link #topkGather}. */
+    public record TopkGather(Tensor values, Tensor indices) {
+    }
+
+    /**
+     * For this {@code (B, N, D)} and {@code scores (B, N)}: per image the rows of the {@code k} highest scores,
+     * sorted by score (ties to the lower index): values {@code (B, k, D)}, I32 indices {@code (B, k)}.
+     *
+     * <pre>{@code
+     * Tensor.TopkGather kept = patches.topkGather(scores, 72);   // (B, 72, D), (B, 72)
+     * }</pre>
+     */
+    public TopkGather topkGather(Tensor scores, int k) {
+        sameDevice("topkGather", scores);
+        if (shape.length != 3 || scores.ndim() != 2 || scores.shape[0] != shape[0] || scores.shape[1] != shape[1]) {
+            throw new IllegalArgumentException("topkGather: expects x (B, N, D) and scores (B, N), got " + Shape.str(shape) + " and " + Shape.str(scores.shape));
+        }
+        if (k < 0 || k > shape[1]) throw new IllegalArgumentException("topkGather: k=" + k + " out of range [0, " + shape[1] + "] for x of shape " + Shape.str(shape));
+        Tensor[] r = backend().topkGather(this, scores, k);
+        return new TopkGather(r[0], r[1]);
+    }
+
+    /** {@link #topkGather}'s backward: {@code grad (B, k, D)} scattered (added) to rows {@code indices (B, k)} of zeros {@code (B, n, D)}. */
+    public static Tensor topkGatherBackward(Tensor grad, Tensor indices, int n) {
+        needIndex("topkGatherBackward", indices);
+        grad.sameDevice("topkGatherBackward", indices);
+        if (grad.ndim() != 3 || indices.ndim() != 2 || indices.shape[0] != grad.shape[0] || indices.shape[1] != grad.shape[1] || n < 0) {
+            throw new IllegalArgumentException("topkGatherBackward: expects grad (B, k, D), indices (B, k) and n >= 0, got " + Shape.str(grad.shape) + ", "
+                    + Shape.str(indices.shape) + " and n=" + n);
+        }
+        return grad.backend().topkGatherBackward(grad, indices, n);
+    }
+
     // ---------------------------------------------------------------- host access
 
     /** The single value of a one-element tensor. */

@@ -17,7 +17,7 @@ import mlip.tensor.UnaryOp;
  * The CPU backend: Java arrays, the Vector API ({@link Simd}) and a fixed thread pool ({@link Parallel}).
  *
  * <p>Each op is a direct call into one kernel class — {@link Elementwise}, {@link Reduce},
- * {@link Indexing}, {@link Fused}, {@link Sgemm} — with no dispatch layers between. The default
+ * {@link Indexing}, {@link Fused}, {@link OtScores}, {@link Sgemm} — with no dispatch layers between. The default
  * instance backs {@link Device#CPU}; tests build others with a chosen thread count to show that
  * results do not depend on it:
  *
@@ -288,5 +288,32 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor crossEntropy(Tensor logits, Tensor target, int ignoreIndex, double labelSmoothing, Reduction reduction) {
         return Fused.crossEntropy(this, logits, target, ignoreIndex, labelSmoothing, reduction);
+    }
+
+    /** {@code -Dmlip.fusedMlipOps=false} runs the composites of the MLIP ops instead of the fused loops (A/B timing, debugging). */
+    static final boolean FUSED_MLIP_OPS = !"false".equals(System.getProperty("mlip.fusedMlipOps"));
+
+    /** Fused: tile by tile, O(threads * N * M) scratch, never the (B1, B2, N, M) tensors of the composite ({@link OtScores}). */
+    @Override
+    public Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        if (!FUSED_MLIP_OPS) return Backend.super.patchSentenceOtScores(patches, patchMask, sentences, sentenceMask, eps, iterations);
+        return OtScores.forward(this, patches, patchMask, sentences, sentenceMask, eps, iterations);
+    }
+
+    @Override
+    public Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
+                                                  double eps, int iterations) {
+        if (!FUSED_MLIP_OPS) return Backend.super.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+        return OtScores.backward(this, gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+    }
+
+    @Override
+    public Tensor[] topkGather(Tensor x, Tensor scores, int k) {
+        return FUSED_MLIP_OPS ? Indexing.topkGather(this, x, scores, k) : Backend.super.topkGather(x, scores, k);
+    }
+
+    @Override
+    public Tensor topkGatherBackward(Tensor grad, Tensor indices, int n) {
+        return FUSED_MLIP_OPS ? Indexing.topkGatherBackward(this, grad, indices, n) : Backend.super.topkGatherBackward(grad, indices, n);
     }
 }

@@ -4,7 +4,7 @@ import mlip.tensor.DType;
 import mlip.tensor.Tensor;
 
 /**
- * gather, index_select, scatter_add, cat and topk.
+ * gather, index_select, scatter_add, cat, topk, and the fused top-k gather of MLIP's masked encoding (DESIGN.md 7.3).
  *
  * <p>gather and scatter_add walk the index tensor with a {@link StridedLoop} over a "base" view of the
  * data whose stride along {@code dim} is zeroed: the loop supplies every coordinate except the one the
@@ -136,6 +136,45 @@ final class Indexing {
             });
         }
         return new Tensor[]{vals.transpose(dim, -1).contiguous(), idxs.transpose(dim, -1).contiguous()};
+    }
+
+    /** Indices from the CPU topk (sorted, ties to the lower index), then whole-row copies. */
+    static Tensor[] topkGather(CpuBackend be, Tensor x, Tensor scores, int k) {
+        Tensor idx = topk(be, scores, k, 1, true)[1];                               // (B, k) I32
+        int b = x.size(0), n = x.size(1), d = x.size(2);
+        Tensor xc = x.contiguous(), out = be.empty(x.dtype(), new int[]{b, k, d});  // (B, k, D)
+        CpuStorage sx = (CpuStorage) xc.storage(), so = (CpuStorage) out.storage();
+        int[] ix = ((CpuStorage) idx.storage()).i;
+        for (int r = 0; r < b * k; r++) {
+            int src = xc.offset() + (r / k * n + ix[idx.offset() + r]) * d;
+            switch (x.dtype()) {
+                case F32 -> System.arraycopy(sx.f, src, so.f, r * d, d);
+                case F64 -> System.arraycopy(sx.d, src, so.d, r * d, d);
+                case I32 -> System.arraycopy(sx.i, src, so.i, r * d, d);
+            }
+        }
+        return new Tensor[]{out, idx};
+    }
+
+    /** Rows of grad added (not copied: an index may repeat) into zeros (B, n, D), serially in index order. */
+    static Tensor topkGatherBackward(CpuBackend be, Tensor grad, Tensor indices, int n) {
+        int b = grad.size(0), k = grad.size(1), d = grad.size(2);
+        Tensor gc = grad.contiguous(), out = be.empty(grad.dtype(), new int[]{b, n, d});   // (B, n, D)
+        CpuStorage sg = (CpuStorage) gc.storage(), so = (CpuStorage) out.storage();
+        int[] ix = indices.toIntArray();                                                   // (B, k)
+        int go = gc.offset();
+        for (int r = 0; r < b * k; r++) {
+            if (ix[r] < 0 || ix[r] >= n) {
+                throw new IllegalArgumentException("topkGatherBackward: index " + ix[r] + " out of range [0, " + n + ") at row " + r / k);
+            }
+            int dst = (r / k * n + ix[r]) * d, src = go + r * d;
+            switch (grad.dtype()) {
+                case F32 -> { for (int c = 0; c < d; c++) so.f[dst + c] += sg.f[src + c]; }
+                case F64 -> { for (int c = 0; c < d; c++) so.d[dst + c] += sg.d[src + c]; }
+                case I32 -> { for (int c = 0; c < d; c++) so.i[dst + c] += sg.i[src + c]; }
+            }
+        }
+        return out;
     }
 
     /** True when value a must come strictly before value b. */

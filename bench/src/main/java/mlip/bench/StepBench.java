@@ -1,0 +1,98 @@
+package mlip.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import mlip.data.synth.SynthCxr;
+import mlip.data.synth.SynthStudy;
+import mlip.loss.MlipLoss;
+import mlip.model.Batch;
+import mlip.model.MlipConfig;
+import mlip.model.MlipModel;
+import mlip.model.Prompts;
+import mlip.optim.AdamW;
+import mlip.tensor.Generator;
+import mlip.tensor.cpu.Parallel;
+import mlip.text.WordPieceTokenizer;
+import mlip.train.TrainData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mlip bench step --config bench-small}: full MLIP training steps — forward, every active loss,
+ * backward, AdamW — on one batch of SynthCXR studies. Prints the median step time and the GFLOP/s of the
+ * matmul work (2mnk per product, backward = 2x forward), counted by {@link #flops}.
+ */
+@Command(name = "step", mixinStandardHelpOptions = true, description = "Time full MLIP training steps (forward, losses, backward, AdamW).")
+public final class StepBench implements Callable<Integer> {
+
+    @Option(names = "--config", defaultValue = "bench-small", description = "Preset or config file. Default: ${DEFAULT-VALUE}.")
+    String config;
+
+    @Option(names = "--reps", defaultValue = "5", description = "Timed steps after 2 warm-up steps; the median is reported.")
+    int reps;
+
+    @Option(names = "--ablate", description = "Loss terms to switch off (as pretrain).")
+    String ablate;
+
+    @Override
+    public Integer call() {
+        MlipConfig cfg = MlipConfig.load(config).ablate(ablate);
+        int b = cfg.optim.batchSize, size = cfg.vision.imageSize;
+        List<SynthStudy> studies = SynthCxr.generateRange(cfg.seed, 0, b, size, SynthCxr.Hardness.DEFAULT);
+        List<String> corpus = new ArrayList<>();
+        for (SynthStudy s : studies) corpus.addAll(TrainData.sentences(s.report()));
+        WordPieceTokenizer tok = WordPieceTokenizer.train(corpus, cfg.text.vocab, true);
+        cfg.text.vocab = Math.max(cfg.text.vocab, tok.vocabSize());
+        Batch batch = TrainData.ofStudies(studies, tok, cfg.text.maxLen, cfg.text.maxSentences);
+        MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
+        AdamW opt = new AdamW(model.namedParameters(), cfg.optim.lr);
+        Generator noise = new Generator(cfg.seed, 1, 0);
+        Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16);
+        double gflop = flops(cfg) / 1e9;
+        System.out.printf("step %s B=%d image=%d patch=%d kept=%d vision D=%d x%d text D=%d x%d threads=%d%n", cfg.name, b, size, cfg.vision.patch,
+                cfg.keptPatches(), cfg.vision.dim, cfg.vision.depth, cfg.text.dim, cfg.text.depth, Parallel.defaultPool().threads());
+        double[] t = new double[Math.max(1, reps)];
+        for (int i = -2; i < t.length; i++) {
+            long t0 = System.nanoTime();
+            MlipLoss.Terms terms = MlipLoss.compute(model, batch, noise, prompts);
+            opt.zeroGrad();
+            terms.total().backward();
+            opt.step();
+            if (i >= 0) t[i] = (System.nanoTime() - t0) / 1e6;
+            if (i == t.length - 1) {
+                StringBuilder sb = new StringBuilder();
+                for (var e : terms.terms().entrySet()) sb.append(' ').append(e.getKey()).append('=').append(String.format("%.3f", e.getValue().item()));
+                System.out.println("terms" + sb);
+            }
+        }
+        Arrays.sort(t);
+        double med = t[t.length / 2];
+        System.out.printf("step %s ms=%.1f gflops=%.1f (%.2f GFLOP of matmul per step)%n", cfg.name, med, gflop / (med / 1e3), gflop);
+        return 0;
+    }
+
+    /** Matmul FLOPs of one training step: forward products x 3 (forward + two backward products). */
+    static double flops(MlipConfig c) {
+        double b = c.optim.batchSize;
+        double pp = c.vision.patch * c.vision.patch;
+        int n = c.numPatches(), k = c.keptPatches(), dv = c.vision.dim, dt = c.text.dim, t = c.text.maxLen, e = c.loss.projDim;
+        double tv = k + 1;
+        double fwd = 2 * b * n * pp * dv                                                          // patch embedding (all patches)
+                + c.vision.depth * block(b, tv, dv, c.vision.mlp)                                  // ViT on kept patches
+                + c.text.depth * block(b, t, dt, c.text.mlp)                                       // text encoder
+                + 2 * b * (dv * e * (1 + k)) + 2 * b * (dt * e * (1 + c.text.maxSentences))         // projections
+                + 2 * b * c.text.maxSentences * t * dt;                                            // sentence pooling
+        if (c.loss.mim && c.loss.mask) {
+            int dd = c.loss.decoderDim;
+            fwd += 2 * b * k * dv * dd + c.loss.decoderDepth * block(b, n, dd, 2 * dd) + 2 * b * n * dd * pp;
+        }
+        if (c.loss.local) fwd += 2 * b * b * k * c.text.maxSentences * e;                       // OT cosine blocks
+        return 3 * fwd;
+    }
+
+    private static double block(double b, double tokens, int d, int mlp) {
+        return 2 * b * tokens * d * (3.0 * d) + 2 * b * tokens * d * d + 2 * 2 * b * tokens * tokens * d + 2 * 2 * b * tokens * d * mlp;
+    }
+}

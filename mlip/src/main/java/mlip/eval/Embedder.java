@@ -1,0 +1,111 @@
+package mlip.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import mlip.autograd.GradMode;
+import mlip.autograd.Variable;
+import mlip.model.MlipModel;
+import mlip.tensor.Tensor;
+import mlip.text.Encoded;
+import mlip.text.WordPieceTokenizer;
+import mlip.train.TrainData;
+
+/**
+ * Frozen-model embeddings for evaluation: whole images (no masking), texts (CLS), and the sentences of
+ * reports, in the shared space, computed in batches without recording a graph.
+ *
+ * <pre>{@code
+ * Embedder e = new Embedder(model, tokenizer);
+ * float[][] v = e.images(images, 96);           // (n, E) normalised global embeddings
+ * }</pre>
+ */
+public final class Embedder {
+    private final MlipModel model;
+    private final WordPieceTokenizer tok;
+    private final int batch;
+
+    public Embedder(MlipModel model, WordPieceTokenizer tok) {
+        this(model, tok, 64);
+    }
+
+    public Embedder(MlipModel model, WordPieceTokenizer tok, int batch) {
+        this.model = model;
+        this.tok = tok;
+        this.batch = batch;
+    }
+
+    /** Image global embeddings v (n, E). */
+    public float[][] images(List<float[]> images, int size) {
+        return imageOutputs(images, size, false).get(0);
+    }
+
+    /** Global v (n, E) and, flattened per image, the patch embeddings p (n, N*E) of whole images. */
+    public List<float[][]> imageOutputs(List<float[]> images, int size, boolean patches) {
+        int n = images.size();
+        float[][] g = new float[n][], p = new float[n][];
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (int s = 0; s < n; s += batch) {
+                int e = Math.min(n, s + batch);
+                float[] flat = new float[(e - s) * size * size];
+                for (int i = s; i < e; i++) System.arraycopy(images.get(i), 0, flat, (i - s) * size * size, size * size);
+                MlipModel.ImageOut out = model.encodeImage(Tensor.of(flat, e - s, 1, size, size), false, null);
+                split(out.global(), g, s);
+                if (patches) split(out.patches().reshape(e - s, -1), p, s);
+            }
+        }
+        List<float[][]> res = new ArrayList<>();
+        res.add(g);
+        res.add(patches ? p : null);
+        return res;
+    }
+
+    /** Text global embeddings t (n, E) of single texts (prompts). */
+    public float[][] texts(List<String> texts) {
+        List<Encoded> enc = new ArrayList<>();
+        for (String t : texts) enc.add(tok.encodeText(t, model.cfg.text.maxLen));
+        float[][] out = new float[texts.size()][];
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (int s = 0; s < enc.size(); s += batch) {
+                List<Encoded> part = enc.subList(s, Math.min(enc.size(), s + batch));
+                var b = TrainData.toBatch(blank(part.size()), part, null, 1, model.cfg.text.maxSentences);
+                split(model.encodeText(b).global(), out, s);
+            }
+        }
+        return out;
+    }
+
+    /** Sentence embeddings s (M, E) of one report given as its sentences (rows of sentences that did not fit are null). */
+    public float[][] sentences(List<String> sentences) {
+        int m = model.cfg.text.maxSentences;
+        Encoded e = tok.encodeReport(sentences.subList(0, Math.min(m, sentences.size())), model.cfg.text.maxLen);
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            var b = TrainData.toBatch(blank(1), List.of(e), null, 1, m);
+            MlipModel.TextOut out = model.encodeText(b);
+            float[][] rows = new float[m][];
+            split(out.sentences().reshape(m, -1), rows, 0);
+            float[] mask = (float[]) out.sentenceMask().backend().toHost(out.sentenceMask().contiguous());
+            float[][] res = new float[sentences.size()][];
+            for (int i = 0; i < Math.min(m, sentences.size()); i++) res[i] = mask[i] > 0 ? rows[i] : null;
+            return res;
+        }
+    }
+
+    private static List<float[]> blank(int n) {
+        List<float[]> l = new ArrayList<>();
+        for (int i = 0; i < n; i++) l.add(new float[1]);
+        return l;
+    }
+
+    private static void split(Variable v, float[][] into, int at) {
+        Tensor t = v.value().contiguous();
+        int rows = t.size(0), cols = t.numel() / Math.max(1, rows);
+        float[] all = (float[]) t.backend().toHost(t);
+        for (int r = 0; r < rows; r++) into[at + r] = java.util.Arrays.copyOfRange(all, r * cols, (r + 1) * cols);
+    }
+
+    static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+}

@@ -1,0 +1,78 @@
+package mlip.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import mlip.tensor.DType;
+import mlip.tensor.Tensor;
+import mlip.text.WordPieceTokenizer;
+
+/**
+ * The classes MLIP knows by name, the text prompts zero-shot classification uses, and UMCL's continuous
+ * prompts {@code [CLS] V1..Vn name [SEP]} (DESIGN.md 7.5).
+ *
+ * <p>Classes are the six SynthCXR findings plus "no finding", in this order; the CheXpert 5x200 classes
+ * are the first five. Labels arrive as (B, C) multi-hot rows over {@link #CLASSES}.
+ *
+ * <pre>{@code
+ * Prompts p = Prompts.continuous(tokenizer, 4, 16);      // ids (C, 16) with 4 context slots
+ * Tensor q = Prompts.sharedLabelTargets(labels);         // (B, B): 1 where two studies share a label
+ * }</pre>
+ */
+public record Prompts(Tensor ids, Tensor attentionMask) {
+    /** Class names as reports write them. */
+    public static final List<String> CLASSES = List.of("atelectasis", "cardiomegaly", "consolidation", "edema", "pleural effusion",
+            "pneumothorax", "no finding");
+    /** The CheXpert label column of each class. */
+    public static final List<String> CHEXPERT = List.of("Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion",
+            "Pneumothorax", "No Finding");
+    /** The CheXpert 5x200 classes: the first five. */
+    public static final int EVAL_CLASSES = 5;
+
+    /**
+     * Zero-shot prompt ensemble per class (the field's practice: several phrasings, embeddings averaged).
+     * Written as reports phrase findings, with severities and sides left open.
+     */
+    public static List<List<String>> templates() {
+        List<List<String>> out = new ArrayList<>();
+        for (String c : CLASSES.subList(0, EVAL_CLASSES)) {
+            out.add(List.of("There is " + c + ".", "Mild " + c + ".", "Moderate " + c + ".", "Findings consistent with " + c + ".",
+                    "Small " + c + " is present."));
+        }
+        return out;
+    }
+
+    /** UMCL prompts for every class: {@code [CLS] [MASK]*n name [SEP]}, the masks replaced by learned vectors in the model. */
+    public static Prompts continuous(WordPieceTokenizer tok, int context, int maxLen) {
+        int c = CLASSES.size();
+        int[] ids = new int[c * maxLen], mask = new int[c * maxLen];
+        for (int k = 0; k < c; k++) {
+            int[] name = tok.encode(CLASSES.get(k));
+            int len = Math.min(name.length, maxLen - 2 - context);
+            int o = k * maxLen, t = 0;
+            ids[o + t++] = tok.clsId();
+            for (int i = 0; i < context; i++) ids[o + t++] = tok.maskId();
+            for (int i = 0; i < len; i++) ids[o + t++] = name[i];
+            ids[o + t++] = tok.sepId();
+            for (int i = 0; i < t; i++) mask[o + i] = 1;
+            for (int i = t; i < maxLen; i++) ids[o + i] = tok.padId();
+        }
+        return new Prompts(Tensor.of(ids, c, maxLen), Tensor.of(mask, c, maxLen));
+    }
+
+    /** (B, B) 1 where studies i and j share a positive class (or i == j): the multi-positive targets. */
+    public static Tensor sharedLabelTargets(Tensor labels) {
+        Tensor shared = labels.matmul(labels.transpose(0, 1)).gt(0);                   // (B, B)
+        int b = labels.size(0);
+        Tensor eye = Tensor.arange(b).unsqueeze(1).eq(Tensor.arange(b).unsqueeze(0)).to(DType.F32);
+        return shared.maximum(eye);
+    }
+
+    /** Rows of {@code labels} (B, C) normalised to distributions (a row without labels puts its mass on "no finding"). */
+    public static Tensor rowTargets(Tensor labels) {
+        int b = labels.size(0), c = labels.size(1);
+        Tensor none = labels.sum(1, true).eq(0);                                       // (B, 1)
+        Tensor last = Tensor.arange(c).eq(c - 1).to(DType.F32).unsqueeze(0);           // (1, C)
+        Tensor q = labels.add(none.mul(last));
+        return q.div(q.sum(1, true)).reshape(b, c);
+    }
+}

@@ -1,0 +1,71 @@
+package mlip.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import mlip.data.MimicCxrJpg;
+import mlip.data.Study;
+import mlip.model.MlipConfig;
+import mlip.model.MlipModel;
+import mlip.model.Prompts;
+import mlip.tensor.Generator;
+import mlip.text.WordPieceTokenizer;
+
+/**
+ * One pretraining run from a config and a MIMIC-CXR-JPG-layout directory: the vocabulary (loaded from
+ * {@code text.vocabFile}, from the run directory when resuming, or trained on the training reports and
+ * saved as {@code run/vocab.txt}), the data in memory, the model, the {@link Trainer}.
+ *
+ * <pre>{@code
+ * Pretrain.Run r = Pretrain.prepare(MlipConfig.load("demo-tiny"), Path.of("runs/demo/synthcxr"), Path.of("runs/demo/mlip"), true);
+ * r.trainer().run();
+ * }</pre>
+ */
+public final class Pretrain {
+    private Pretrain() {
+    }
+
+    public record Run(MlipConfig cfg, WordPieceTokenizer tokenizer, TrainData data, MlipModel model, Trainer trainer, boolean resumed) {
+    }
+
+    /** Builds everything; with {@code resume}, continues from the run directory's latest checkpoint when there is one. */
+    public static Run prepare(MlipConfig cfg, Path dataRoot, Path run, boolean resume) {
+        try {
+            Files.createDirectories(run);
+            WordPieceTokenizer tok = vocabulary(cfg, dataRoot, run);
+            cfg.text.vocab = tok.vocabSize(); // a trained vocabulary keeps its whole alphabet, so it may exceed the request
+            long t0 = System.nanoTime();
+            TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences);
+            System.err.printf("data: %d training studies from %s (%.1f s)%n", data.size(), dataRoot, (System.nanoTime() - t0) / 1e9);
+            MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
+            Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16);
+            Trainer trainer = new Trainer(cfg, model, data, prompts, run);
+            boolean resumed = resume && trainer.resume();
+            if (!resumed) Files.writeString(run.resolve("config.json"), cfg.toJson());
+            return new Run(cfg, tok, data, model, trainer, resumed);
+        } catch (IOException e) {
+            throw new UncheckedIOException(run + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The run's vocabulary: an explicit file, the one saved in the run, or one trained on the training reports. */
+    static WordPieceTokenizer vocabulary(MlipConfig cfg, Path dataRoot, Path run) throws IOException {
+        if (cfg.text.vocabFile != null) return WordPieceTokenizer.load(Path.of(cfg.text.vocabFile), cfg.text.lowercase);
+        Path saved = run.resolve("vocab.txt");
+        if (Files.exists(saved)) return WordPieceTokenizer.load(saved, cfg.text.lowercase);
+        List<String> corpus = new ArrayList<>();
+        for (Study s : MimicCxrJpg.load(dataRoot).studies("train")) {
+            try {
+                corpus.addAll(TrainData.sentences(Files.readString(s.report())));
+            } catch (IOException e) {
+                // an unreadable report is skipped here as the loader skips it
+            }
+        }
+        WordPieceTokenizer tok = WordPieceTokenizer.train(corpus, cfg.text.vocab, cfg.text.lowercase);
+        tok.save(saved);
+        return tok;
+    }
+}

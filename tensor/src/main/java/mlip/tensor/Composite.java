@@ -1,0 +1,126 @@
+package mlip.tensor;
+
+/**
+ * Composite references of the MLIP fused ops (DESIGN.md 7.2 and 7.3), written from engine primitives only.
+ *
+ * <p>Decision: these are the {@link Backend} default methods, so every backend (CUDA included) runs the
+ * MLIP ops correctly on its own device with no new kernel — never a silent CPU fallback — and they are the
+ * oracle the fused CPU loops ({@code cpu/OtScores}) are tested against. The OT composite materialises the
+ * (B1, B2, N, M) cosines and plans: right for a reference and for small batches, not what the fused
+ * kernel does.
+ *
+ * <p>Sinkhorn, as here and in the fused loop (one rule set, so the two agree to rounding):
+ * <ul>
+ *   <li>valid rows r_p = rowMask_p != 0, valid columns c_s = colMask_s != 0 (a null mask: all valid);</li>
+ *   <li>marginals a = r / max(sum r, 1), b = c / max(sum c, 1): uniform over valid entries, 0 when none is;</li>
+ *   <li>K_ps = exp(-(C_ps - min_s' C_ps') / eps) on valid (p, s), exactly 0 elsewhere (a select, never
+ *       "huge cost" times 0). The per-row shift folds into u, so the plan is the one of exp(-C/eps), but
+ *       no valid row underflows to all zeros for a small eps;</li>
+ *   <li>v = 1; then {@code iterations} times: u = a / (K v), v = b / (K^T u), each division 0 where its
+ *       denominator is 0 (masked rows and columns, empty reports), so nothing is ever 0/0;</li>
+ *   <li>plan T = diag(u) K diag(v): its column sums are b exactly (the last update), its row sums a to the
+ *       convergence of the iterations.</li>
+ * </ul>
+ */
+public final class Composite {
+    private Composite() {
+    }
+
+    /**
+     * The entropic OT plan for cost {@code (..., N, M)} by the rules above; batched over leading dims.
+     * {@code rowMask} broadcasts to {@code (..., N)}, {@code colMask} to {@code (..., M)}; either may be null.
+     *
+     * <pre>{@code
+     * Tensor cost = patches.matmul(sentences.t()).neg().add(1);   // (N, M), rows L2-normalised
+     * Tensor plan = Composite.sinkhornPlan(cost, null, sentenceMask, 0.1, 50);   // (N, M), sums to 1
+     * }</pre>
+     */
+    public static Tensor sinkhornPlan(Tensor cost, Tensor rowMask, Tensor colMask, double eps, int iterations) {
+        String op = "sinkhornPlan";
+        if (cost.ndim() < 2 || !cost.dtype().isFloating()) {
+            throw new IllegalArgumentException(op + ": cost must be a floating (..., N, M) tensor, got " + cost.dtype() + " " + Shape.str(cost.shape()));
+        }
+        checkSinkhorn(op, eps, iterations);
+        int[] shape = cost.shape();
+        int nd = shape.length;
+        Device dev = cost.device();
+        DType dt = cost.dtype();
+        int[] rowShape = java.util.Arrays.copyOf(shape, nd - 1), colShape = rowShape.clone();
+        colShape[nd - 2] = shape[nd - 1];
+        Tensor r = validity(op + " rowMask", rowMask, rowShape, dt, dev).unsqueeze(-1);   // (..., N, 1) 1/0
+        Tensor c = validity(op + " colMask", colMask, colShape, dt, dev).unsqueeze(-2);   // (..., 1, M) 1/0
+        Tensor valid = r.mul(c);                                                          // (..., N, M)
+        Tensor one = Tensor.scalar(1, dt, dev), zero = Tensor.scalar(0, dt, dev);
+        Tensor a = r.div(r.sum(-2, true).maximum(one));                                  // (..., N, 1)
+        Tensor b = c.div(c.sum(-1, true).maximum(one));                                  // (..., 1, M)
+        Tensor rowMin = Tensor.where(valid, cost, Tensor.scalar(Double.POSITIVE_INFINITY, dt, dev)).min(-1, true);   // (..., N, 1)
+        Tensor k = Tensor.where(valid, rowMin.sub(cost).div(eps).exp(), zero);           // (..., N, M)
+        int[] vShape = shape.clone();
+        vShape[nd - 2] = 1;
+        Tensor v = Tensor.full(dt, dev, 1, vShape), u = null;                            // (..., 1, M)
+        for (int it = 0; it < iterations; it++) {
+            u = guardedDiv(a, k.mul(v).sum(-1, true), zero);                              // (..., N, 1)
+            v = guardedDiv(b, k.mul(u).sum(-2, true), zero);                              // (..., 1, M)
+        }
+        return k.mul(u).mul(v);
+    }
+
+    /** num / den, and 0 where den is 0 (a select: the 0/0 there never reaches the result). */
+    private static Tensor guardedDiv(Tensor num, Tensor den, Tensor zero) {
+        return Tensor.where(den.gt(0), num.div(den), zero);
+    }
+
+    /** A 1/0 tensor of the mask's validity broadcast to {@code shape} (all ones for null). */
+    private static Tensor validity(String what, Tensor mask, int[] shape, DType dt, Device dev) {
+        if (mask == null) return Tensor.full(dt, dev, 1, shape);
+        if (!mask.device().equals(dev)) throw new IllegalArgumentException(what + ": on " + mask.device() + ", cost on " + dev);
+        if (!java.util.Arrays.equals(Shape.broadcast(what, mask.shape(), shape), shape)) {
+            throw new IllegalArgumentException(what + ": shape " + Shape.str(mask.shape()) + " does not broadcast to " + Shape.str(shape));
+        }
+        return mask.ne(0).to(dt).expand(shape);
+    }
+
+    static void checkSinkhorn(String op, double eps, int iterations) {
+        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException(op + ": eps must be positive and finite, got " + eps);
+        if (iterations < 1) throw new IllegalArgumentException(op + ": iterations must be >= 1, got " + iterations);
+    }
+
+    /** The plans of every pair: (B1, B2, N, M) — what the fused kernel never builds — and the cosines. */
+    private static Tensor[] plansAndCosines(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        Tensor cos = patches.unsqueeze(1).matmul(sentences.transpose(1, 2).unsqueeze(0));           // (B1, B2, N, M)
+        Tensor rows = patchMask == null ? null : patchMask.unsqueeze(1);                            // (B1, 1, N)
+        Tensor cols = sentenceMask == null ? null : sentenceMask.unsqueeze(0);                      // (1, B2, M)
+        return new Tensor[]{sinkhornPlan(cos.neg().add(1), rows, cols, eps, iterations), cos};
+    }
+
+    /** See {@link Backend#patchSentenceOtScores}: S_ij = sum_ps T^ij_ps cos_ps through (B1, B2, N, M) tensors. */
+    public static Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        Tensor[] tc = plansAndCosines(patches, patchMask, sentences, sentenceMask, eps, iterations);
+        return tc[0].mul(tc[1]).sum(new int[]{2, 3}, false);                                         // (B1, B2)
+    }
+
+    /** See {@link Backend#patchSentenceOtScoresBackward}: dP_i = sum_j g_ij T^ij S_j, dS_j = sum_i g_ij T^ij^T P_i. */
+    public static Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
+                                                         double eps, int iterations) {
+        int b1 = patches.size(0), n = patches.size(1), d = patches.size(2), b2 = sentences.size(0), m = sentences.size(1);
+        Tensor w = plansAndCosines(patches, patchMask, sentences, sentenceMask, eps, iterations)[0]
+                .mul(gradScores.unsqueeze(-1).unsqueeze(-1));                                         // (B1, B2, N, M) = g_ij T^ij
+        Tensor dP = w.permute(0, 2, 1, 3).reshape(b1, n, b2 * m).matmul(sentences.reshape(b2 * m, d));   // (B1, N, D)
+        Tensor dS = w.permute(1, 3, 0, 2).reshape(b2, m, b1 * n).matmul(patches.reshape(b1 * n, d));     // (B2, M, D)
+        return new Tensor[]{dP, dS};
+    }
+
+    /** See {@link Backend#topkGather}: {@code scores.topk} then a gather of whole rows. */
+    public static Tensor[] topkGather(Tensor x, Tensor scores, int k) {
+        Tensor idx = scores.topk(k, 1, true).indices();                                              // (B, k) I32
+        Tensor values = x.gather(1, idx.unsqueeze(-1).expand(x.size(0), k, x.size(2)));               // (B, k, D)
+        return new Tensor[]{values, idx};
+    }
+
+    /** See {@link Backend#topkGatherBackward}: a scatter-add of the rows into zeros (B, n, D). */
+    public static Tensor topkGatherBackward(Tensor grad, Tensor indices, int n) {
+        int b = grad.size(0), k = grad.size(1), d = grad.size(2);
+        Tensor zeros = Tensor.full(grad.dtype(), grad.device(), 0, b, n, d);                          // (B, N, D)
+        return zeros.scatterAdd(1, indices.unsqueeze(-1).expand(b, k, d), grad);
+    }
+}
