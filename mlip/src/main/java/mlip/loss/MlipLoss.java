@@ -43,6 +43,11 @@ public final class MlipLoss {
      * {@code prompts} is needed only with the label term.
      */
     public static Terms compute(MlipModel m, Batch batch, Generator noise, Prompts prompts) {
+        return compute(m, batch, noise, prompts, Long.MAX_VALUE);
+    }
+
+    /** As {@link #compute(MlipModel, Batch, Generator, Prompts)} at training step {@code step} (for the OT weight ramp). */
+    public static Terms compute(MlipModel m, Batch batch, Generator noise, Prompts prompts, long step) {
         MlipConfig.Loss c = m.cfg.loss;
         MlipModel.ImageOut img = m.encodeImage(batch.images(), c.mask, noise);
         MlipModel.TextOut txt = m.encodeText(batch);
@@ -55,7 +60,8 @@ public final class MlipLoss {
         }
         if (c.local) {
             Variable s = Variable.patchSentenceOtScores(img.patches(), null, txt.sentences(), txt.sentenceMask(), c.otEps, c.otIterations); // (B, B)
-            terms.put("local", scaled(infoNce(s.mul(scale(m.otLogitScale))), c.localWeight));
+            double ramp = c.localRampSteps > 0 ? Math.min(1.0, (double) step / c.localRampSteps) : 1.0;
+            terms.put("local", scaled(infoNce(s.mul(scale(m.otLogitScale))), c.localWeight * ramp));
         }
         if (c.mim && img.keep() != null) {
             terms.put("mim", scaled(mim(m, batch.images(), img), c.mimWeight));

@@ -121,7 +121,7 @@ public final class Trainer {
                 double lr = sched.lr(step);
                 opt.setLr(lr);
                 Batch batch = data.batch(step, o.batchSize, cfg.seed);
-                MlipLoss.Terms terms = MlipLoss.compute(model, batch, noise, prompts);
+                MlipLoss.Terms terms = MlipLoss.compute(model, batch, noise, prompts, step);
                 ObjectNode line = JSON.createObjectNode().put("step", step + 1);
                 for (Map.Entry<String, Variable> e : terms.terms().entrySet()) {
                     double v = e.getValue().item();
