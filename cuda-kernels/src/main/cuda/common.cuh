@@ -98,6 +98,43 @@ static __device__ __forceinline__ double mlip_tanh(double x) { return tanh(x); }
 static __device__ __forceinline__ float mlip_erf(float x) { return erff(x); }
 static __device__ __forceinline__ double mlip_erf(double x) { return erf(x); }
 
+// Online softmax statistics (softmax.cu, crossentropy.cu): one pass keeps the running max m and
+// s = sum exp(x_j - m).
+// Folds x into the running (m, s): s = sum exp(x_j - m) over the values seen. -inf contributes
+// nothing; NaN makes s NaN (and keeps it NaN: NaN * 0 + 1 is NaN).
+template <typename T>
+static __device__ __forceinline__ void online_softmax_add(T& m, T& s, T v) {
+    if (v > m) {
+        s = s * mlip_exp(m - v) + (T)1;  // m = -inf at the start: exp(-inf) = 0
+        m = v;
+    } else if (v != (T)-INFINITY) {
+        s += mlip_exp(v - m);  // v NaN: s becomes NaN
+    }
+}
+
+// s rescaled from max m to max M >= m; an empty state (s == 0, m == -inf) stays 0.
+template <typename T>
+static __device__ __forceinline__ T online_softmax_rescale(T s, T m, T M) {
+    return s == (T)0 ? (T)0 : s * mlip_exp(m - M);
+}
+
+// Merges the 32 lanes' (m, s) so that every lane holds the row's; then applies the CPU's rule that a
+// non-finite max makes the row NaN.
+template <typename T>
+static __device__ __forceinline__ void online_softmax_warp_merge(T& m, T& s) {
+    for (int o = 16; o > 0; o >>= 1) {
+        T mo = __shfl_xor_sync(MLIP_FULL_MASK, m, o);
+        T so = __shfl_xor_sync(MLIP_FULL_MASK, s, o);
+        T M = mo > m ? mo : m;
+        s = online_softmax_rescale(s, m, M) + online_softmax_rescale(so, mo, M);
+        m = M;
+    }
+    if (!(m > (T)-INFINITY && m < (T)INFINITY)) {
+        m = (T)NAN;
+        s = (T)NAN;
+    }
+}
+
 // GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), and its derivative.
 template <typename T>
 static __device__ __forceinline__ T gelu_tanh(T x) {

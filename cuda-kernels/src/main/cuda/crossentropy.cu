@@ -19,38 +19,6 @@
 //   ceil(N / 8).
 #include "common.cuh"
 
-// Folds v into the running (m, s), s = sum exp(x_j - m); see softmax.cu (same algorithm, local copy
-// because every .cu file is compiled on its own by nvcc).
-template <typename T>
-static __device__ __forceinline__ void crossentropy_online_add(T& m, T& s, T v) {
-    if (v > m) {
-        s = s * mlip_exp(m - v) + (T)1;
-        m = v;
-    } else if (v != (T)-INFINITY) {
-        s += mlip_exp(v - m);
-    }
-}
-
-template <typename T>
-static __device__ __forceinline__ T crossentropy_rescale(T s, T m, T M) {
-    return s == (T)0 ? (T)0 : s * mlip_exp(m - M);
-}
-
-template <typename T>
-static __device__ __forceinline__ void crossentropy_warp_merge(T& m, T& s) {
-    for (int o = 16; o > 0; o >>= 1) {
-        T mo = __shfl_xor_sync(MLIP_FULL_MASK, m, o);
-        T so = __shfl_xor_sync(MLIP_FULL_MASK, s, o);
-        T M = mo > m ? mo : m;
-        s = crossentropy_rescale(s, m, M) + crossentropy_rescale(so, mo, M);
-        m = M;
-    }
-    if (!(m > (T)-INFINITY && m < (T)INFINITY)) {  // non-finite max: NaN, as in the CPU backend
-        m = (T)NAN;
-        s = (T)NAN;
-    }
-}
-
 template <typename T>
 static __device__ void crossentropy_forward(T* loss, const T* logits, const int* target, int N, int C, int ignoreIndex,
                                            double smoothing, int* err) {
@@ -73,10 +41,10 @@ static __device__ void crossentropy_forward(T* loss, const T* logits, const int*
     T m = (T)-INFINITY, s = (T)0, total = (T)0;
     for (int i = lane; i < C; i += 32) {
         T v = xr[i];
-        crossentropy_online_add(m, s, v);
+        online_softmax_add(m, s, v);
         total += v;
     }
-    crossentropy_warp_merge(m, s);
+    online_softmax_warp_merge(m, s);
     total = warp_sum(total);
     if (lane == 0) {
         T e = (T)smoothing;
@@ -99,8 +67,8 @@ static __device__ void crossentropy_backward(T* dlogits, const T* logits, const 
     }
     const T* xr = logits + (long long)row * C;
     T m = (T)-INFINITY, s = (T)0;
-    for (int i = lane; i < C; i += 32) crossentropy_online_add(m, s, xr[i]);
-    crossentropy_warp_merge(m, s);
+    for (int i = lane; i < C; i += 32) online_softmax_add(m, s, xr[i]);
+    online_softmax_warp_merge(m, s);
     T inv = (T)1 / s;
     T g = dloss[row];
     T e = (T)smoothing;

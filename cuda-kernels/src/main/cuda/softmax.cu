@@ -53,41 +53,6 @@ extern "C" __global__ void softmax_forward_kernel1_f32(float* out, const float* 
 // ------------------------------------------------------------------------------------------------
 // kernel2: one warp per row, online max/sum.
 
-// Folds x into the running (m, s): s = sum exp(x_j - m) over the values seen. -inf contributes
-// nothing; NaN makes s NaN (and keeps it NaN: NaN * 0 + 1 is NaN).
-template <typename T>
-static __device__ __forceinline__ void softmax_online_add(T& m, T& s, T v) {
-    if (v > m) {
-        s = s * mlip_exp(m - v) + (T)1;  // m = -inf at the start: exp(-inf) = 0
-        m = v;
-    } else if (v != (T)-INFINITY) {
-        s += mlip_exp(v - m);  // v NaN: s becomes NaN
-    }
-}
-
-// s rescaled from max m to max M >= m; an empty state (s == 0, m == -inf) stays 0.
-template <typename T>
-static __device__ __forceinline__ T softmax_rescale(T s, T m, T M) {
-    return s == (T)0 ? (T)0 : s * mlip_exp(m - M);
-}
-
-// Merges the 32 lanes' (m, s) so that every lane holds the row's; then applies the CPU's rule that a
-// non-finite max makes the row NaN.
-template <typename T>
-static __device__ __forceinline__ void softmax_warp_merge(T& m, T& s) {
-    for (int o = 16; o > 0; o >>= 1) {
-        T mo = __shfl_xor_sync(MLIP_FULL_MASK, m, o);
-        T so = __shfl_xor_sync(MLIP_FULL_MASK, s, o);
-        T M = mo > m ? mo : m;
-        s = softmax_rescale(s, m, M) + softmax_rescale(so, mo, M);
-        m = M;
-    }
-    if (!(m > (T)-INFINITY && m < (T)INFINITY)) {
-        m = (T)NAN;
-        s = (T)NAN;
-    }
-}
-
 template <typename T>
 static __device__ void softmax_forward2(T* out, const T* x, int rows, int C, int log) {
     int lane = threadIdx.x & 31;
@@ -96,8 +61,8 @@ static __device__ void softmax_forward2(T* out, const T* x, int rows, int C, int
     const T* xr = x + (long long)row * C;
     T* outr = out + (long long)row * C;
     T m = (T)-INFINITY, s = (T)0;
-    for (int i = lane; i < C; i += 32) softmax_online_add(m, s, xr[i]);
-    softmax_warp_merge(m, s);
+    for (int i = lane; i < C; i += 32) online_softmax_add(m, s, xr[i]);
+    online_softmax_warp_merge(m, s);
     if (log) {
         T shift = m + mlip_log(s);
         for (int i = lane; i < C; i += 32) outr[i] = xr[i] - shift;

@@ -361,19 +361,8 @@ public final class CudaBackend implements Backend {
         // cuBLAS needs each matrix row- or column-major with a proper leading dim; the kernels take any strides.
         if (cublas && !blasLayout(a, m, k)) a = a.contiguous();
         if (cublas && !blasLayout(b, k, n)) b = b.contiguous();
-        int[] aOffs = new int[batch], bOffs = new int[batch];
         int[] bshape = Arrays.copyOf(outShape, nd - 2);
-        for (int t = 0; t < batch; t++) {
-            int rem = t, ao = 0, bo = 0;
-            for (int d = nd - 3; d >= 0; d--) {
-                int c = rem % bshape[d];
-                rem /= bshape[d];
-                ao += c * a.stride(d);
-                bo += c * b.stride(d);
-            }
-            aOffs[t] = ao;
-            bOffs[t] = bo;
-        }
+        int[] aOffs = Shape.batchOffsets(a, bshape), bOffs = Shape.batchOffsets(b, bshape);
         if (cublas) cublasGemm(a, b, out, m, n, k, batch, aOffs, bOffs);
         else kernelGemm(a, b, out, m, n, k, batch, aOffs, bOffs);
         return out;

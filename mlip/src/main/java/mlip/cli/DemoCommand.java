@@ -14,6 +14,7 @@ import mlip.eval.PointingGame;
 import mlip.eval.ZeroShot;
 import mlip.model.MlipConfig;
 import mlip.model.Prompts;
+import mlip.train.Checkpoint;
 import mlip.train.Pretrain;
 import mlip.train.Trainer;
 import picocli.CommandLine.Command;
@@ -68,7 +69,7 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
         String runName = ablate == null || ablate.isBlank() ? "mlip" : "ablate-" + ablate.replace(',', '-');
         Path run = out.resolve(runName);
         try {
-            if (fresh && Files.exists(run)) deleteTree(run);
+            if (fresh && Files.exists(run)) Checkpoint.deleteTree(run);
             Pretrain.Run r = Pretrain.prepare(cfg, data, run, true);
             if (r.resumed()) System.err.println("demo: continuing " + run + " from step " + r.trainer().step());
             Trainer.Result res = r.trainer().run();
@@ -127,11 +128,5 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
             if (!targets.isEmpty()) studies.add(new PointingGame.Study(MimicCxrJpg.readImage(e.image(), size), sentences, targets));
         }
         return PointingGame.evaluate(emb, studies, size, cfg.vision.patch);
-    }
-
-    private static void deleteTree(Path p) throws java.io.IOException {
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
     }
 }

@@ -69,15 +69,21 @@ public final class Checkpoint {
         }
     }
 
-    /** The checkpoint {@code latest} names, or null when the run has none. */
-    public static Loaded loadLatest(Path run) {
+    /** The directory {@code latest} names, or null when the run has none. */
+    public static Path latestDir(Path run) {
         Path latest = root(run).resolve("latest");
         if (!Files.exists(latest)) return null;
         try {
-            return load(root(run).resolve(Files.readString(latest).trim()));
+            return root(run).resolve(Files.readString(latest).trim());
         } catch (IOException e) {
             throw new UncheckedIOException(latest + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The checkpoint {@code latest} names, or null when the run has none. */
+    public static Loaded loadLatest(Path run) {
+        Path dir = latestDir(run);
+        return dir == null ? null : load(dir);
     }
 
     public static Loaded load(Path dir) {
@@ -101,7 +107,8 @@ public final class Checkpoint {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
+    /** Deletes a directory tree (children first). */
+    public static void deleteTree(Path p) throws IOException {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
         }

@@ -110,7 +110,7 @@ public final class Trainer {
         WarmupCosine sched = new WarmupCosine(o.lr, o.warmupSteps, o.steps, o.minLr);
         long t0 = System.nanoTime(), startStep = step;
         double last = Double.NaN;
-        Path lastCk = null;
+        Path lastCk = null; // this call's last checkpoint, for the result
         try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
              ProgressBar bar = progress && TERMINAL ? new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(o.steps).setStyle(ProgressBarStyle.ASCII)
@@ -126,9 +126,9 @@ public final class Trainer {
                 for (Map.Entry<String, Variable> e : terms.terms().entrySet()) {
                     double v = e.getValue().item();
                     if (!Double.isFinite(v)) {
+                        Path good = Checkpoint.latestDir(run);
                         throw new Diverged("step " + (step + 1) + ": loss term '" + e.getKey() + "' is " + v + "; stopping"
-                                + (lastCk != null ? " (last good checkpoint: " + lastCk + ")" : Checkpoint.loadLatest(run) != null
-                                ? " (last good checkpoint: " + Checkpoint.loadLatest(run).dir() + ")" : " (no checkpoint was written yet)"));
+                                + (good != null ? " (last good checkpoint: " + good + ")" : " (no checkpoint was written yet)"));
                     }
                     line.put(e.getKey(), v);
                 }

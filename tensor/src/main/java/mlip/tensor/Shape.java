@@ -57,4 +57,23 @@ public final class Shape {
     public static String str(int[] shape) {
         return Arrays.toString(shape);
     }
+
+    /**
+     * Element offset (relative to {@code t.offset()}) of each matrix of a batched matmul operand: batch
+     * index b walks {@code batchShape} in row-major order through t's leading (batch) strides, so
+     * broadcast (stride-0) batch dims repeat a matrix. Every backend's matmul uses it.
+     */
+    public static int[] batchOffsets(Tensor t, int[] batchShape) {
+        int batch = numel(batchShape), nb = batchShape.length;
+        int[] offs = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            int rem = b, o = 0;
+            for (int d = nb - 1; d >= 0; d--) {
+                o += (rem % batchShape[d]) * t.stride(d);
+                rem /= batchShape[d];
+            }
+            offs[b] = o;
+        }
+        return offs;
+    }
 }

@@ -216,18 +216,11 @@ public final class CpuBackend implements Backend {
         Tensor out = empty(a.dtype(), outShape);
         int batch = m * n == 0 ? 0 : out.numel() / (m * n);
         if (batch == 0) return out;
-        int[] aOffs = new int[batch], bOffs = new int[batch], cOffs = new int[batch];
         int[] bshape = java.util.Arrays.copyOf(outShape, nd - 2);
+        int[] aOffs = Shape.batchOffsets(a, bshape), bOffs = Shape.batchOffsets(b, bshape), cOffs = new int[batch];
         for (int t = 0; t < batch; t++) {
-            int rem = t, ao = a.offset(), bo = b.offset();
-            for (int d = nd - 3; d >= 0; d--) {
-                int c = rem % bshape[d];
-                rem /= bshape[d];
-                ao += c * a.stride(d);
-                bo += c * b.stride(d);
-            }
-            aOffs[t] = ao;
-            bOffs[t] = bo;
+            aOffs[t] += a.offset();
+            bOffs[t] += b.offset();
             cOffs[t] = t * m * n;
         }
         CpuStorage sa = (CpuStorage) a.storage(), sb = (CpuStorage) b.storage(), sc = (CpuStorage) out.storage();
