@@ -64,6 +64,7 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
         if (steps != null) cfg.optim.withSteps(steps);
         if (studies != null) cfg.data.synthStudies = studies;
         if (seed != null) cfg.seed = seed;
+        cfg.validate();                                   // before minutes of data generation, not after
         Path data = out.resolve("synthcxr");
         ensureSynth(data, cfg);
         String runName = ablate == null || ablate.isBlank() ? "mlip" : "ablate-" + ablate.replace(',', '-');
@@ -81,9 +82,6 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
             PointingGame.Result pg = pointing(emb, data, cfg);
             System.out.println(pg.line("synthcxr"));
             System.out.printf("demo done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
-        } catch (Trainer.Diverged e) {
-            System.err.println("demo: " + e.getMessage());
-            throw e;
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

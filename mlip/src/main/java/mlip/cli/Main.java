@@ -23,6 +23,16 @@ public final class Main implements Runnable {
     /** Builds the command line with every registered subcommand. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // A bad config, a missing file or a diverged run is the user's to fix: print its message, not a
+        // stack trace from deep inside (-Dmlip.stacktrace=true shows the trace as well).
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            boolean user = e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
+                    || e instanceof mlip.data.DataFileException || e instanceof mlip.train.Trainer.Diverged;
+            if (!user || Boolean.getBoolean("mlip.stacktrace")) throw e;
+            var cmds = parsed.asCommandLineList();
+            line.getErr().println(cmds.get(cmds.size() - 1).getCommandName() + ": " + e.getMessage());
+            return 1;
+        });
         for (MlipSubcommand sub : ServiceLoader.load(MlipSubcommand.class)) {
             cl.addSubcommand(sub);
         }

@@ -53,6 +53,7 @@ public final class PretrainCommand implements Callable<Integer>, MlipSubcommand 
         if (steps != null) cfg.optim.withSteps(steps);
         if (batch != null) cfg.optim.batchSize = batch;
         if (seed != null) cfg.seed = seed;
+        cfg.validate();
         Path root = data.equals("synth") ? out.resolve("synthcxr") : Path.of(data);
         if (data.equals("synth")) DemoCommand.ensureSynth(root, cfg);
         else if (!Files.isDirectory(root)) {

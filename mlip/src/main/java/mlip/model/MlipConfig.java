@@ -183,6 +183,9 @@ public final class MlipConfig {
         if (vision.imageSize % vision.patch != 0) throw new IllegalArgumentException("vision.imageSize " + vision.imageSize + " is not a multiple of vision.patch " + vision.patch);
         if (loss.maskRatio <= 0 || loss.maskRatio >= 1) throw new IllegalArgumentException("loss.maskRatio must be in (0, 1), got " + loss.maskRatio);
         if (text.maxSentences < 1 || text.maxLen < 4) throw new IllegalArgumentException("text.maxSentences must be >= 1 and text.maxLen >= 4");
+        if (optim.steps < 1 || optim.warmupSteps < 0 || optim.warmupSteps > optim.steps)
+            throw new IllegalArgumentException("optim.warmupSteps " + optim.warmupSteps + " must be in [0, optim.steps " + optim.steps + "]");
+        if (loss.initTemperature <= 0) throw new IllegalArgumentException("loss.initTemperature must be > 0, got " + loss.initTemperature);
     }
 
     /** Patches per image. */

@@ -40,4 +40,21 @@ class DemoCommandTest {
         assertEquals(0, rc);
         assertTrue(Files.exists(tmp.resolve("ablate-local-mask-mim/checkpoints/latest")));
     }
+
+    @Test
+    void aBadConfigIsOneLineNamingTheProblemNotAStackTrace() throws Exception {
+        Path cfg = tmp.resolve("bad.yaml");
+        Files.writeString(cfg, Files.readString(Path.of("src/test/resources/tiny.yaml")).replace("warmupSteps: 2", "warmupSteps: 60"));
+        var cl = Main.commandLine();
+        var err = new java.io.StringWriter();
+        cl.setErr(new java.io.PrintWriter(err, true));
+        int rc = cl.execute("demo", "--out", tmp.toString(), "--config", cfg.toString());
+        assertEquals(1, rc, err.toString());
+        assertEquals("demo: optim.warmupSteps 60 must be in [0, optim.steps 6]", err.toString().strip());
+
+        err.getBuffer().setLength(0);
+        rc = cl.execute("pretrain", "--config", tmp.resolve("missing.yaml").toString(), "--data", "synth", "--out", tmp.resolve("r").toString());
+        assertEquals(1, rc, err.toString());
+        assertTrue(err.toString().startsWith("pretrain: config '") && err.toString().contains("no such file and not a preset"), err.toString());
+    }
 }
