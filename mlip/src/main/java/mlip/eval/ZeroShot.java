@@ -4,8 +4,11 @@ import java.util.List;
 
 /**
  * Zero-shot classification as the field does it on CheXpert 5x200: each class is the mean of its prompt
- * ensemble's text embeddings (renormalised); an image takes the class of highest cosine. Accuracy and
- * macro F1 (scikit-learn's {@code f1_score(average="macro")}: per-class 2TP / (2TP + FP + FN), averaged).
+ * ensemble's text embeddings (renormalised); every image gets a cosine score per class; with per-class
+ * normalisation (GLoRIA's protocol, the default) each class's scores are standardised over the evaluated
+ * images — zero mean, unit standard deviation — before the argmax, so a class whose prompts sit closer to
+ * every image does not take all of them. Accuracy and macro F1 (scikit-learn's
+ * {@code f1_score(average="macro")}: per-class 2TP / (2TP + FP + FN), averaged).
  *
  * <pre>{@code
  * ZeroShot.Result r = ZeroShot.evaluate(embedder, images, labels, 96, Prompts.templates());
@@ -22,8 +25,14 @@ public final class ZeroShot {
         }
     }
 
-    /** Images (each size*size) with true classes in 0..C-1; templates.get(c) is class c's prompt ensemble. */
+    /** As {@link #evaluate(Embedder, List, int[], int, List, boolean)} with per-class normalisation. */
     public static Result evaluate(Embedder e, List<float[]> images, int[] classes, int size, List<List<String>> templates) {
+        return evaluate(e, images, classes, size, templates, true);
+    }
+
+    /** Images (each size*size) with true classes in 0..C-1; templates.get(c) is class c's prompt ensemble. */
+    public static Result evaluate(Embedder e, List<float[]> images, int[] classes, int size, List<List<String>> templates,
+                                  boolean perClassNormalise) {
         int c = templates.size();
         float[][] classEmb = new float[c][];
         for (int k = 0; k < c; k++) {
@@ -35,20 +44,38 @@ public final class ZeroShot {
             classEmb[k] = mean;
         }
         float[][] v = e.images(images, size);
-        int[] pred = new int[images.size()];
-        for (int i = 0; i < pred.length; i++) {
-            int best = 0;
-            double bs = Double.NEGATIVE_INFINITY;
+        double[][] scores = new double[v.length][c];                                   // (n, C) cosines
+        for (int i = 0; i < v.length; i++) for (int k = 0; k < c; k++) scores[i][k] = Embedder.dot(v[i], classEmb[k]);
+        int[] pred = classify(scores, perClassNormalise);
+        return new Result(accuracy(pred, classes), macroF1(pred, classes, c), 1.0 / c, pred);
+    }
+
+    /**
+     * The argmax class of each row of {@code scores} (n, C); with {@code perClassNormalise}, after each column
+     * is standardised over the n rows (population standard deviation, as numpy's default; a constant column
+     * becomes 0).
+     */
+    public static int[] classify(double[][] scores, boolean perClassNormalise) {
+        int n = scores.length, c = n == 0 ? 0 : scores[0].length;
+        double[][] s = new double[n][];
+        for (int i = 0; i < n; i++) s[i] = scores[i].clone();
+        if (perClassNormalise && n > 1) {
             for (int k = 0; k < c; k++) {
-                double s = Embedder.dot(v[i], classEmb[k]);
-                if (s > bs) {
-                    bs = s;
-                    best = k;
-                }
+                double mean = 0, var = 0;
+                for (double[] row : s) mean += row[k];
+                mean /= n;
+                for (double[] row : s) var += (row[k] - mean) * (row[k] - mean);
+                double sd = Math.sqrt(var / n);
+                for (double[] row : s) row[k] = sd > 0 ? (row[k] - mean) / sd : 0;
             }
+        }
+        int[] pred = new int[n];
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int k = 1; k < c; k++) if (s[i][k] > s[i][best]) best = k;
             pred[i] = best;
         }
-        return new Result(accuracy(pred, classes), macroF1(pred, classes, c), 1.0 / c, pred);
+        return pred;
     }
 
     public static double accuracy(int[] pred, int[] truth) {

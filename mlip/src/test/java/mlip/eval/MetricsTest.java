@@ -19,6 +19,19 @@ class MetricsTest {
     }
 
     @Test
+    void perClassNormalisationRemovesAClassWideOffset() {
+        // class 1's prompt is closer to every image (+0.5): raw argmax gives class 1 everywhere
+        double[][] scores = {{0.30, 0.70}, {0.20, 0.75}, {0.10, 0.85}, {0.00, 0.90}};
+        assertArrayEquals(new int[]{1, 1, 1, 1}, ZeroShot.classify(scores, false));
+        // standardised per column (numpy: (x - x.mean(0)) / x.std(0)): col 0 -> [1.34, 0.45, -0.45, -1.34],
+        // col 1 -> [-1.26, -0.63, 0.63, 1.26]: rows 0 and 1 flip to class 0
+        assertArrayEquals(new int[]{0, 0, 1, 1}, ZeroShot.classify(scores, true));
+        // the input is not modified, a constant column counts as 0
+        assertEquals(0.30, scores[0][0]);
+        assertArrayEquals(new int[]{1, 0}, ZeroShot.classify(new double[][]{{0.5, 1.0}, {0.5, -1.0}}, true));
+    }
+
+    @Test
     void aPatchIsInsideWhenHalfItsPixelsAre() {
         int size = 8, patch = 4;
         float[] mask = new float[size * size];
