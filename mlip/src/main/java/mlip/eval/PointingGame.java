@@ -65,7 +65,11 @@ public final class PointingGame {
         return new Result(total == 0 ? Double.NaN : (double) hits / total, total == 0 ? Double.NaN : chance / total, total);
     }
 
-    /** Per patch (row-major grid): at least half of its pixels are inside the mask. */
+    /**
+     * Per patch (row-major grid): the patch touches the finding (at least one of its pixels has mask > 0.5).
+     * The pointing game's rule — the maximum lands on the object — at the map's resolution. A majority rule
+     * would drop thin findings (a plate-like atelectasis band is narrower than a patch) from the game.
+     */
     static boolean[] inside(float[] mask, int size, int patch) {
         int grid = size / patch;
         boolean[] out = new boolean[grid * grid];
@@ -75,7 +79,7 @@ public final class PointingGame {
                 for (int y = 0; y < patch; y++) {
                     for (int x = 0; x < patch; x++) if (mask[(gy * patch + y) * size + gx * patch + x] > 0.5f) in++;
                 }
-                out[gy * grid + gx] = 2 * in >= patch * patch;
+                out[gy * grid + gx] = in > 0;
             }
         }
         return out;

@@ -32,11 +32,11 @@ class MetricsTest {
     }
 
     @Test
-    void aPatchIsInsideWhenHalfItsPixelsAre() {
+    void aPatchIsInsideWhenItTouchesTheMask() {
         int size = 8, patch = 4;
         float[] mask = new float[size * size];
-        for (int y = 0; y < 2; y++) for (int x = 0; x < 4; x++) mask[y * size + x] = 1;       // top half of patch 0
-        for (int y = 4; y < 5; y++) for (int x = 4; x < 8; x++) mask[y * size + x] = 1;       // a quarter of patch 3
+        mask[1 * size + 1] = 1;                                     // one pixel of patch 0
+        mask[5 * size + 6] = 0.4f;                                  // patch 3: covered less than half (the resized mask's value)
         assertArrayEquals(new boolean[]{true, false, false, false}, PointingGame.inside(mask, size, patch));
     }
 }
