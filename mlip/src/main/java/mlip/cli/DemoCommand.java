@@ -15,7 +15,9 @@ import mlip.eval.ZeroShot;
 import mlip.model.MlipConfig;
 import mlip.model.Prompts;
 import mlip.train.Checkpoint;
+import mlip.eval.EvalData;
 import mlip.train.Pretrain;
+import mlip.train.Pretrained;
 import mlip.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,6 +56,9 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
     @Option(names = "--seed", description = "Override the seed.")
     Long seed;
 
+    @Option(names = "--no-eval", description = "Skip the full evaluation (probe, segmentation, retrieval, grounding, pictures) and the report.")
+    boolean noEval;
+
     @Option(names = "--fresh", description = "Retrain even if the run directory already has a finished checkpoint.")
     boolean fresh;
 
@@ -74,13 +79,23 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
             Pretrain.Run r = Pretrain.prepare(cfg, data, run, true);
             if (r.resumed()) System.err.println("demo: continuing " + run + " from step " + r.trainer().step());
             Trainer.Result res = r.trainer().run();
-            System.err.printf("demo: trained %s for %d steps (last loss %.3f)%n", runName, res.steps(), res.lastLoss());
+            if (Double.isNaN(res.lastLoss())) System.err.printf("demo: %s was already trained (%d steps)%n", runName, r.trainer().step());
+            else System.err.printf("demo: trained %s for %d steps (last loss %.3f)%n", runName, res.steps(), res.lastLoss());
             r.model().train(false);
             Embedder emb = new Embedder(r.model(), r.tokenizer());
             ZeroShot.Result zs = zeroShot(emb, data, cfg.vision.imageSize);
             System.out.println(zs.line("synthcxr-5x200"));
             PointingGame.Result pg = pointing(emb, data, cfg);
             System.out.println(pg.line("synthcxr"));
+            if (!noEval) {
+                long te = System.nanoTime();
+                Pretrained p = Pretrained.load(run);
+                EvalData d = EvalData.load(data, cfg.vision.imageSize, cfg.data.synthStudies);
+                DemoReport.evaluate(p, d, data, 3, 1);
+                Path md = DemoReport.write(out);
+                System.err.printf("demo: evaluation %.0f s%n", (System.nanoTime() - te) / 1e9);
+                System.out.println("report " + md + " (and report.html)");
+            }
             System.out.printf("demo done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

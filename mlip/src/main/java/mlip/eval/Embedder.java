@@ -5,6 +5,7 @@ import java.util.List;
 import mlip.autograd.GradMode;
 import mlip.autograd.Variable;
 import mlip.model.MlipModel;
+import mlip.model.Prompts;
 import mlip.tensor.Tensor;
 import mlip.text.Encoded;
 import mlip.text.WordPieceTokenizer;
@@ -59,6 +60,53 @@ public final class Embedder {
         return res;
     }
 
+    /**
+     * The frozen encoder's patch states (n, N, D) of whole images, before any projection: what the linear
+     * probe (mean over patches) and the segmentation decoder train on.
+     */
+    public float[][][] encoderStates(List<float[]> images, int size) {
+        int n = images.size();
+        float[][][] out = new float[n][][];
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (int s = 0; s < n; s += batch) {
+                int e = Math.min(n, s + batch);
+                float[] flat = new float[(e - s) * size * size];
+                for (int i = s; i < e; i++) System.arraycopy(images.get(i), 0, flat, (i - s) * size * size, size * size);
+                Variable st = model.encodeImage(Tensor.of(flat, e - s, 1, size, size), false, null).patchStates();   // (b, N, D)
+                int np = st.size(1);
+                float[][] rows = new float[(e - s) * np][];
+                split(st.reshape((e - s) * np, -1), rows, 0);
+                for (int i = s; i < e; i++) out[i] = java.util.Arrays.copyOfRange(rows, (i - s) * np, (i - s + 1) * np);
+            }
+        }
+        return out;
+    }
+
+    /** The semantic-integrity estimator's score r (N) of every patch of one image (what masked encoding ranks by). */
+    public float[] integrityScores(float[] image, int size) {
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            Variable tokens = model.vision.patchTokens(MlipModel.standardize(Tensor.of(image.clone(), 1, 1, size, size)));   // (1, N, D)
+            Tensor r = model.estimator.forward(tokens).value().contiguous();                                               // (1, N, 1)
+            return (float[]) r.backend().toHost(r);
+        }
+    }
+
+    /** Global text embeddings t (n, E) of whole reports given as their sentences (as pretraining encodes them). */
+    public float[][] reports(List<List<String>> reports) {
+        int m = model.cfg.text.maxSentences;
+        List<Encoded> enc = new ArrayList<>();
+        for (List<String> r : reports) enc.add(tok.encodeReport(r.subList(0, Math.min(m, r.size())), model.cfg.text.maxLen));
+        float[][] out = new float[enc.size()][];
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (int s = 0; s < enc.size(); s += batch) {
+                List<Encoded> part = enc.subList(s, Math.min(enc.size(), s + batch));
+                var b = TrainData.toBatch(blank(part.size()), part, null, 1, m);
+                split(model.encodeText(b).global(), out, s);
+            }
+        }
+        return out;
+    }
+
     /** Text global embeddings t (n, E) of single texts (prompts). */
     public float[][] texts(List<String> texts) {
         List<Encoded> enc = new ArrayList<>();
@@ -70,6 +118,23 @@ public final class Embedder {
                 var b = TrainData.toBatch(blank(part.size()), part, null, 1, model.cfg.text.maxSentences);
                 split(model.encodeText(b).global(), out, s);
             }
+        }
+        return out;
+    }
+
+    /** Each text as a one-sentence report: its sentence embedding s (n, E), what the OT term matches patches with. */
+    public float[][] promptSentences(List<String> texts) {
+        float[][] out = new float[texts.size()][];
+        for (int i = 0; i < out.length; i++) out[i] = sentences(List.of(texts.get(i)))[0];
+        return out;
+    }
+
+    /** UMCL's continuous prompts for every class of {@link Prompts#CLASSES}: (C, E), normalised. */
+    public float[][] learnedPrompts() {
+        Prompts p = Prompts.continuous(tok, model.cfg.loss.promptContext, 16);
+        float[][] out = new float[p.ids().size(0)][];
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            split(model.encodePrompts(p.ids(), p.attentionMask()), out, 0);
         }
         return out;
     }

@@ -3,12 +3,18 @@ package mlip.eval;
 import java.util.List;
 
 /**
- * Zero-shot classification as the field does it on CheXpert 5x200: each class is the mean of its prompt
- * ensemble's text embeddings (renormalised); every image gets a cosine score per class; with per-class
- * normalisation (GLoRIA's protocol, the default) each class's scores are standardised over the evaluated
- * images — zero mean, unit standard deviation — before the argmax, so a class whose prompts sit closer to
- * every image does not take all of them. Accuracy and macro F1 (scikit-learn's
- * {@code f1_score(average="macro")}: per-class 2TP / (2TP + FP + FN), averaged).
+ * Zero-shot classification as the field does it on CheXpert 5x200. Each class is represented by its
+ * prompts: hand-written ensembles (the mean of their text embeddings, renormalised) or UMCL's learned
+ * continuous prompts. An image's score for a class is
+ * <ul>
+ *   <li>{@code GLOBAL}: cos(v, t_c), the global image embedding against the class embedding;</li>
+ *   <li>{@code LOCAL}: the OT pair score between the image's patches and the class's prompt sentence: with one
+ *       sentence the plan is uniform over the patches, so it is the mean of cos(p_k, s_c) over patches k;</li>
+ *   <li>{@code BOTH}: their mean (GLoRIA averages its global and local similarities the same way).</li>
+ * </ul>
+ * With per-class normalisation (GLoRIA's protocol, the default) each class's scores are standardised over
+ * the evaluated images before the argmax, so a class whose prompts sit closer to every image does not take
+ * all of them. Metrics: accuracy, macro F1 and one-vs-rest ROC AUC per class and macro ({@link Metrics}).
  *
  * <pre>{@code
  * ZeroShot.Result r = ZeroShot.evaluate(embedder, images, labels, 96, Prompts.templates());
@@ -19,35 +25,78 @@ public final class ZeroShot {
     private ZeroShot() {
     }
 
-    public record Result(double accuracy, double macroF1, double chance, int[] predictions) {
+    /** Which similarity scores an image against a class. */
+    public enum Score { GLOBAL, LOCAL, BOTH }
+
+    public record Result(double accuracy, double macroF1, double chance, int[] predictions, double[] aucPerClass, double macroAuc,
+                         int[][] confusion) {
         public String line(String dataset) {
             return String.format("zeroshot %s acc=%.3f f1=%.3f chance=%.3f", dataset, accuracy, macroF1, chance);
         }
     }
 
-    /** As {@link #evaluate(Embedder, List, int[], int, List, boolean)} with per-class normalisation. */
+    /** Hand-written prompts, global score, per-class normalisation. */
     public static Result evaluate(Embedder e, List<float[]> images, int[] classes, int size, List<List<String>> templates) {
-        return evaluate(e, images, classes, size, templates, true);
+        return evaluate(e, images, classes, size, templates, Score.GLOBAL, true);
     }
 
-    /** Images (each size*size) with true classes in 0..C-1; templates.get(c) is class c's prompt ensemble. */
-    public static Result evaluate(Embedder e, List<float[]> images, int[] classes, int size, List<List<String>> templates,
+    /** Hand-written prompt ensembles; templates.get(c) is class c's. Images are size*size, classes in 0..C-1. */
+    public static Result evaluate(Embedder e, List<float[]> images, int[] classes, int size, List<List<String>> templates, Score score,
                                   boolean perClassNormalise) {
         int c = templates.size();
-        float[][] classEmb = new float[c][];
+        float[][] global = new float[c][], local = new float[c][];
         for (int k = 0; k < c; k++) {
-            float[][] t = e.texts(templates.get(k));
-            float[] mean = new float[t[0].length];
-            for (float[] row : t) for (int j = 0; j < mean.length; j++) mean[j] += row[j];
-            double norm = Math.sqrt(Embedder.dot(mean, mean));
-            for (int j = 0; j < mean.length; j++) mean[j] /= (float) norm;
-            classEmb[k] = mean;
+            global[k] = meanDirection(e.texts(templates.get(k)));
+            if (score != Score.GLOBAL) local[k] = meanDirection(e.promptSentences(templates.get(k)));
         }
-        float[][] v = e.images(images, size);
-        double[][] scores = new double[v.length][c];                                   // (n, C) cosines
-        for (int i = 0; i < v.length; i++) for (int k = 0; k < c; k++) scores[i][k] = Embedder.dot(v[i], classEmb[k]);
+        return classifyImages(e, images, classes, size, global, score == Score.GLOBAL ? null : local, score, perClassNormalise);
+    }
+
+    /** UMCL's learned prompts ([CLS] V1..Vn name [SEP]) as the classes; they give a global embedding only. */
+    public static Result evaluateLearned(Embedder e, List<float[]> images, int[] classes, int size, int numClasses, boolean perClassNormalise) {
+        float[][] t = e.learnedPrompts();
+        return classifyImages(e, images, classes, size, java.util.Arrays.copyOf(t, numClasses), null, Score.GLOBAL, perClassNormalise);
+    }
+
+    private static Result classifyImages(Embedder e, List<float[]> images, int[] classes, int size, float[][] global, float[][] local,
+                                         Score score, boolean perClassNormalise) {
+        int c = global.length;
+        List<float[][]> out = e.imageOutputs(images, size, local != null);
+        float[][] v = out.get(0), p = out.get(1);
+        double[][] scores = new double[v.length][c];                                   // (n, C)
+        for (int i = 0; i < v.length; i++) {
+            for (int k = 0; k < c; k++) {
+                double g = Embedder.dot(v[i], global[k]);
+                double l = local == null ? 0 : meanPatchCosine(p[i], local[k]);
+                scores[i][k] = switch (score) {
+                    case GLOBAL -> g;
+                    case LOCAL -> l;
+                    case BOTH -> (g + l) / 2;
+                };
+            }
+        }
         int[] pred = classify(scores, perClassNormalise);
-        return new Result(accuracy(pred, classes), macroF1(pred, classes, c), 1.0 / c, pred);
+        double[] auc = Metrics.rocAucPerClass(scores, classes, c);
+        double macro = 0;
+        for (double a : auc) macro += a / c;
+        return new Result(accuracy(pred, classes), macroF1(pred, classes, c), 1.0 / c, pred, auc, macro, Metrics.confusion(pred, classes, c));
+    }
+
+    /** The mean of unit rows, renormalised. */
+    static float[] meanDirection(float[][] rows) {
+        float[] mean = new float[rows[0].length];
+        for (float[] row : rows) for (int j = 0; j < mean.length; j++) mean[j] += row[j];
+        double norm = Math.sqrt(Embedder.dot(mean, mean));
+        for (int j = 0; j < mean.length; j++) mean[j] /= (float) norm;
+        return mean;
+    }
+
+    /** Mean over patches of cos(p_k, s); {@code patches} is (N*E) flat, unit rows. */
+    static double meanPatchCosine(float[] patches, float[] s) {
+        int e = s.length, n = patches.length / e;
+        double sum = 0;
+        for (int k = 0; k < n; k++) for (int j = 0; j < e; j++) sum += patches[k * e + j] * s[j];
+        return sum / n;
     }
 
     /**

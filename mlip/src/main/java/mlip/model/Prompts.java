@@ -28,15 +28,49 @@ public record Prompts(Tensor ids, Tensor attentionMask) {
     /** The CheXpert 5x200 classes: the first five. */
     public static final int EVAL_CLASSES = 5;
 
-    /**
-     * Zero-shot prompt ensemble per class (the field's practice: several phrasings, embeddings averaged).
-     * Written as reports phrase findings, with severities and sides left open.
-     */
+    /** The prompt ensembles zero-shot classification uses by default: {@link #ensembles}(10, 0). */
     public static List<List<String>> templates() {
+        return ensembles(10, 0);
+    }
+
+    /** Five plain phrasings per class ("There is X.", "Mild X.", ...): the short ensemble, for comparison. */
+    public static List<List<String>> simple() {
         List<List<String>> out = new ArrayList<>();
         for (String c : CLASSES.subList(0, EVAL_CLASSES)) {
             out.add(List.of("There is " + c + ".", "Mild " + c + ".", "Moderate " + c + ".", "Findings consistent with " + c + ".",
                     "Small " + c + " is present."));
+        }
+        return out;
+    }
+
+    // Severity x subtype x location per CheXpert 5x200 class, as GLoRIA and MedCLIP build their prompts: written
+    // the way reports phrase findings, with "" meaning the part is left out.
+    private static final String[][][] PARTS = {
+        {{"", "minimal", "mild", "subsegmental", "moderate", "extensive"}, {"atelectasis", "plate-like atelectasis", "linear atelectasis", "basilar atelectasis"},
+            {"", "at the left base", "at the right base", "at both lung bases"}},
+        {{"", "mild", "moderate", "marked", "severe"}, {"cardiomegaly", "enlargement of the cardiac silhouette", "cardiac enlargement"},
+            {"", "is present", "is seen"}},
+        {{"", "small", "patchy", "focal", "dense", "large"}, {"consolidation", "airspace consolidation"},
+            {"", "in the right lower lobe", "in the left lower lobe", "in the right upper lobe", "in the left upper lobe", "in the lung"}},
+        {{"", "mild", "moderate", "severe"}, {"pulmonary edema", "interstitial edema", "edema"}, {"", "bilaterally", "with perihilar haziness"}},
+        {{"", "small", "moderate", "large"}, {"pleural effusion", "effusion"}, {"", "on the right", "on the left", "bilaterally", "at the costophrenic angle"}},
+    };
+
+    /**
+     * Hand-written zero-shot prompt ensembles: for each of the {@link #EVAL_CLASSES} classes, {@code perClass}
+     * sentences drawn (without replacement, seeded) from all severity x subtype x location combinations.
+     */
+    public static List<List<String>> ensembles(int perClass, long seed) {
+        List<List<String>> out = new ArrayList<>();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (String[][] parts : PARTS) {
+            List<String> all = new ArrayList<>();
+            for (String sev : parts[0]) for (String sub : parts[1]) for (String loc : parts[2]) {
+                String t = (sev + " " + sub + " " + loc).trim().replaceAll(" +", " ");
+                all.add(Character.toUpperCase(t.charAt(0)) + t.substring(1) + ".");
+            }
+            for (int i = all.size() - 1; i > 0; i--) java.util.Collections.swap(all, i, r.nextInt(i + 1));   // Fisher-Yates
+            out.add(List.copyOf(all.subList(0, Math.min(perClass, all.size()))));
         }
         return out;
     }
