@@ -67,6 +67,11 @@ public final class DemoReport {
                 Heatmap.write(ConfusionPicture.of(r.confusion(), Chexpert5x200.CLASSES, "zero-shot, " + o.get("run").asText()), png);
             }
         }
+        var bin = o.putArray("binary");
+        for (EvalSuite.Binary b : EvalSuite.binary(p, d)) {
+            bin.addObject().put("task", b.task()).put("auc", b.auc()).put("f1", b.f1()).put("acc", b.accuracy()).put("positives", b.positives())
+                    .put("negatives", b.negatives());
+        }
         System.err.println("eval: zero-shot done");
         few(o.putArray("probe"), EvalSuite.probe(p, d, FRACTIONS, probeSeeds));
         System.err.println("eval: linear probe done");
@@ -157,6 +162,16 @@ public final class DemoReport {
         table(md, runs, list((runs.values().iterator().next().get("zeroshot").fieldNames())), (r, k) -> {
             JsonNode z = r.get("zeroshot").get(k);
             return z == null ? "" : String.format("%.3f / %.3f / %.3f", z.get("acc").asDouble(), z.get("f1").asDouble(), z.get("auc").asDouble());
+        });
+        md.append("Binary tasks on the validation split (a finding against normal studies, as RSNA and SIIM are run; "
+                + "score = cos to the finding's prompts - cos to normal prompts). Cells: AUC / F1 / accuracy.\n\n");
+        List<String> tasks = new ArrayList<>();
+        for (JsonNode b : runs.values().iterator().next().get("binary")) tasks.add(b.get("task").asText() + " (" + b.get("positives").asInt() + "+" + b.get("negatives").asInt() + ")");
+        table(md, runs, tasks, (r, k) -> {
+            for (JsonNode b : r.get("binary")) {
+                if (k.startsWith(b.get("task").asText() + " ")) return String.format("%.3f / %.3f / %.3f", b.get("auc").asDouble(), b.get("f1").asDouble(), b.get("acc").asDouble());
+            }
+            return "";
         });
         fewTable(md, runs, "Few-shot linear probe (frozen encoder; macro AUC, accuracy)", "probe", List.of("auc", "acc"));
         fewTable(md, runs, "Few-shot segmentation (frozen encoder, light decoder; mean Dice)", "segment", List.of("dice"));

@@ -63,7 +63,9 @@ public final class EvalCommands {
     public static final class ZeroShotCommand extends Base {
         @Override
         List<String> run() {
-            return zeroShotLines(EvalSuite.zeroShot(model, evalData));
+            List<String> lines = new java.util.ArrayList<>(zeroShotLines(EvalSuite.zeroShot(model, evalData)));
+            EvalSuite.binary(model, evalData).forEach(b -> lines.add(b.line()));
+            return lines;
         }
     }
 

@@ -18,7 +18,8 @@ import mlip.train.TrainData;
  * has a 5x200 CSV):
  *   zero-shot, probe test, segmentation test, grounding: the 5x200 evaluation studies (one finding each);
  *   probe and segmentation training: the training split (1%/10%/100% drawn from it by Subsets);
- *   retrieval: the 5x200 studies against their own reports (both directions).
+ *   retrieval: the 5x200 studies against their own reports (both directions);
+ *   binary zero-shot tasks (pneumothorax / consolidation against normal): the validation split.
  * Pixel masks come from SynthCXR's annotations; a root without them has no segmentation or grounding.
  */
 
@@ -39,10 +40,12 @@ import mlip.train.TrainData;
  * @param trainImages   training-split images for the probe and the segmentation decoder
  * @param trainLabels   their multi-hot labels over Prompts.CLASSES
  * @param trainMasks    their union masks (all zero for a normal study), or null without annotations
+ * @param valImages     validation-split images (the binary zero-shot tasks: a finding against normal studies)
+ * @param valLabels     their multi-hot labels over Prompts.CLASSES
  */
 public record EvalData(int size, List<float[]> evalImages, int[] evalClasses, List<List<String>> evalReports, List<float[]> evalMasks,
                        List<List<PointingGame.Target>> evalTargets, List<List<String>> evalFindings, List<float[]> trainImages, List<float[]> trainLabels,
-                       List<float[]> trainMasks) {
+                       List<float[]> trainMasks, List<float[]> valImages, List<float[]> valLabels) {
 
     /** Reads the 5x200 split and up to {@code maxTrain} training studies (in split order) at {@code size} px. */
     public static EvalData load(Path root, int size, int maxTrain) {
@@ -96,7 +99,12 @@ public record EvalData(int size, List<float[]> evalImages, int[] evalClasses, Li
                 trainMasks.add(e == null ? new float[size * size] : union(e, size));
             }
         }
-        return new EvalData(size, images, classes, reports, masks, targets, findings, trainImages, trainLabels, trainMasks);
+        List<float[]> valImages = new ArrayList<>(), valLabels = new ArrayList<>();
+        for (MimicCxrJpg.Sample s : set.readAll(set.studies("validate"), size)) {
+            valImages.add(s.image());
+            valLabels.add(TrainData.multiHot(s.study().labels14()));
+        }
+        return new EvalData(size, images, classes, reports, masks, targets, findings, trainImages, trainLabels, trainMasks, valImages, valLabels);
     }
 
     /** The union of a study's finding masks (max of the per-finding coverage fractions). */

@@ -61,6 +61,51 @@ public final class EvalSuite {
         return out;
     }
 
+    /** One binary zero-shot task: a finding's studies against normal studies. */
+    public record Binary(String task, int positives, int negatives, double auc, double f1, double accuracy) {
+        public String line() {
+            return String.format("zeroshot binary %s auc=%.3f f1=%.3f acc=%.3f n=%d+%d", task, auc, f1, accuracy, positives, negatives);
+        }
+    }
+
+    /**
+     * Binary zero-shot tasks on the validation split, as RSNA (pneumonia vs normal) and SIIM (pneumothorax vs
+     * normal) are run: score = cos(v, t_finding) - cos(v, t_normal); predicted positive when above 0.
+     */
+    public static List<Binary> binary(Pretrained p, EvalData d) {
+        Embedder e = new Embedder(p.model(), p.tokenizer());
+        float[] normal = ZeroShot.meanDirection(e.texts(Prompts.normal()));
+        int none = Prompts.CLASSES.indexOf("no finding");
+        List<Binary> out = new ArrayList<>();
+        Map<String, List<String>> tasks = new LinkedHashMap<>();
+        tasks.put("pneumothorax", Prompts.pneumothorax());
+        tasks.put("consolidation", Prompts.templates().get(Prompts.CLASSES.indexOf("consolidation")));
+        tasks.forEach((name, prompts) -> {
+            int cls = Prompts.CLASSES.indexOf(name);
+            List<float[]> images = new ArrayList<>();
+            List<Integer> truth = new ArrayList<>();
+            for (int i = 0; i < d.valImages().size(); i++) {
+                float[] y = d.valLabels().get(i);
+                if (y[cls] > 0 || y[none] > 0) {
+                    images.add(d.valImages().get(i));
+                    truth.add(y[cls] > 0 ? 1 : 0);
+                }
+            }
+            int pos = (int) truth.stream().filter(t -> t == 1).count();
+            if (pos == 0 || pos == truth.size()) return;                                // AUC undefined: skip the task
+            float[] finding = ZeroShot.meanDirection(e.texts(prompts));
+            float[][] v = e.images(images, d.size());
+            double[] score = new double[v.length];
+            int[] t = truth.stream().mapToInt(Integer::intValue).toArray(), pred = new int[v.length];
+            for (int i = 0; i < v.length; i++) {
+                score[i] = Embedder.dot(v[i], finding) - Embedder.dot(v[i], normal);
+                pred[i] = score[i] > 0 ? 1 : 0;
+            }
+            out.add(new Binary(name + "-vs-normal", pos, t.length - pos, Metrics.rocAuc(score, t), Metrics.f1Binary(pred, t), Metrics.accuracy(pred, t)));
+        });
+        return out;
+    }
+
     /**
      * Linear probe on the frozen encoder's mean patch state: multi-label over the five evaluation classes,
      * trained on a stratified fraction of the training split, tested on the 5x200 studies (macro AUC, accuracy).

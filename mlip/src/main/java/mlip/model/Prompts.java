@@ -56,6 +56,24 @@ public record Prompts(Tensor ids, Tensor attentionMask) {
         {{"", "small", "moderate", "large"}, {"pleural effusion", "effusion"}, {"", "on the right", "on the left", "bilaterally", "at the costophrenic angle"}},
     };
 
+    /** Prompts for the binary tasks' positive class "pneumothorax" and for "no finding" (the negative class). */
+    public static List<String> pneumothorax() {
+        List<String> out = new ArrayList<>();
+        for (String sev : new String[]{"", "small", "moderate", "large"}) {
+            for (String loc : new String[]{"", "on the right", "on the left", "at the apex"}) {
+                String t = (sev + " pneumothorax " + loc).trim();
+                out.add(Character.toUpperCase(t.charAt(0)) + t.substring(1) + ".");
+            }
+        }
+        return out;
+    }
+
+    /** "No finding" prompts, the negative class of the binary tasks. */
+    public static List<String> normal() {
+        return List.of("No acute cardiopulmonary process.", "Normal chest radiograph.", "The lungs are clear.",
+                "No acute intrathoracic abnormality.", "Heart size is normal and the lungs are clear.");
+    }
+
     /**
      * Hand-written zero-shot prompt ensembles: for each of the {@link #EVAL_CLASSES} classes, {@code perClass}
      * sentences drawn (without replacement, seeded) from all severity x subtype x location combinations.
