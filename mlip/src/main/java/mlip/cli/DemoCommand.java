@@ -87,6 +87,7 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
             System.out.println(zs.line("synthcxr-5x200"));
             PointingGame.Result pg = pointing(emb, data, cfg);
             System.out.println(pg.line("synthcxr"));
+            System.err.printf("demo: data, training, zero-shot and pointing took %.0f s%n", (System.nanoTime() - t0) / 1e9);
             if (!noEval) {
                 long te = System.nanoTime();
                 Pretrained p = Pretrained.load(run);
