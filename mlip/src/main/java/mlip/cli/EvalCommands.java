@@ -61,9 +61,12 @@ public final class EvalCommands {
     @Command(name = "zeroshot", mixinStandardHelpOptions = true,
             description = "Zero-shot classification on the 5x200 split: hand-written and learned prompts, global/local/both scores.")
     public static final class ZeroShotCommand extends Base {
+        @Option(names = "--no-normalise", description = "Take the raw argmax instead of standardising each class's scores over the images.")
+        boolean noNormalise;
+
         @Override
         List<String> run() {
-            List<String> lines = new java.util.ArrayList<>(zeroShotLines(EvalSuite.zeroShot(model, evalData)));
+            List<String> lines = new java.util.ArrayList<>(zeroShotLines(EvalSuite.zeroShot(model, evalData, !noNormalise)));
             EvalSuite.binary(model, evalData).forEach(b -> lines.add(b.line()));
             return lines;
         }

@@ -51,13 +51,18 @@ public final class EvalSuite {
 
     /** Zero-shot results by mode name: "ensemble/global", "ensemble/local", "ensemble/both", "simple/global", "learned/global". */
     public static Map<String, ZeroShot.Result> zeroShot(Pretrained p, EvalData d) {
+        return zeroShot(p, d, true);
+    }
+
+    /** As {@link #zeroShot(Pretrained, EvalData)}, with or without per-class normalisation. */
+    public static Map<String, ZeroShot.Result> zeroShot(Pretrained p, EvalData d, boolean perClassNormalise) {
         Embedder e = new Embedder(p.model(), p.tokenizer());
         Map<String, ZeroShot.Result> out = new LinkedHashMap<>();
         for (ZeroShot.Score s : ZeroShot.Score.values()) {
-            out.put("ensemble/" + s.name().toLowerCase(), ZeroShot.evaluate(e, d.evalImages(), d.evalClasses(), d.size(), Prompts.templates(), s, true));
+            out.put("ensemble/" + s.name().toLowerCase(), ZeroShot.evaluate(e, d.evalImages(), d.evalClasses(), d.size(), Prompts.templates(), s, perClassNormalise));
         }
-        out.put("simple/global", ZeroShot.evaluate(e, d.evalImages(), d.evalClasses(), d.size(), Prompts.simple(), ZeroShot.Score.GLOBAL, true));
-        out.put("learned/global", ZeroShot.evaluateLearned(e, d.evalImages(), d.evalClasses(), d.size(), Prompts.EVAL_CLASSES, true));
+        out.put("simple/global", ZeroShot.evaluate(e, d.evalImages(), d.evalClasses(), d.size(), Prompts.simple(), ZeroShot.Score.GLOBAL, perClassNormalise));
+        out.put("learned/global", ZeroShot.evaluateLearned(e, d.evalImages(), d.evalClasses(), d.size(), Prompts.EVAL_CLASSES, perClassNormalise));
         return out;
     }
 
