@@ -79,7 +79,7 @@ public final class ZeroShot {
         double[] auc = Metrics.rocAucPerClass(scores, classes, c);
         double macro = 0;
         for (double a : auc) macro += a / c;
-        return new Result(accuracy(pred, classes), macroF1(pred, classes, c), 1.0 / c, pred, auc, macro, Metrics.confusion(pred, classes, c));
+        return new Result(Metrics.accuracy(pred, classes), Metrics.f1Macro(pred, classes, c), 1.0 / c, pred, auc, macro, Metrics.confusion(pred, classes, c));
     }
 
     /** The mean of unit rows, renormalised. */
@@ -125,26 +125,5 @@ public final class ZeroShot {
             pred[i] = best;
         }
         return pred;
-    }
-
-    public static double accuracy(int[] pred, int[] truth) {
-        int ok = 0;
-        for (int i = 0; i < pred.length; i++) if (pred[i] == truth[i]) ok++;
-        return pred.length == 0 ? Double.NaN : (double) ok / pred.length;
-    }
-
-    /** Macro F1 over classes 0..c-1; a class with no true and no predicted samples scores 0 (sklearn's zero_division=0). */
-    public static double macroF1(int[] pred, int[] truth, int c) {
-        double sum = 0;
-        for (int k = 0; k < c; k++) {
-            int tp = 0, fp = 0, fn = 0;
-            for (int i = 0; i < pred.length; i++) {
-                if (pred[i] == k && truth[i] == k) tp++;
-                else if (pred[i] == k) fp++;
-                else if (truth[i] == k) fn++;
-            }
-            sum += 2 * tp + fp + fn == 0 ? 0 : 2.0 * tp / (2 * tp + fp + fn);
-        }
-        return sum / c;
     }
 }

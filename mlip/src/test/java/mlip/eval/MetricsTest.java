@@ -11,11 +11,11 @@ class MetricsTest {
     void accuracyAndMacroF1AsScikitLearn() {
         int[] truth = {0, 0, 1, 1, 2, 2};
         int[] pred = {0, 1, 1, 1, 0, 2};
-        assertEquals(4.0 / 6, ZeroShot.accuracy(pred, truth), 1e-12);
+        assertEquals(4.0 / 6, Metrics.accuracy(pred, truth), 1e-12);
         // sklearn.metrics.f1_score(truth, pred, average="macro"): class 0: 2/(2+1+1)=0.5, class 1: 4/5=0.8, class 2: 2/3
-        assertEquals((0.5 + 0.8 + 2.0 / 3) / 3, ZeroShot.macroF1(pred, truth, 3), 1e-12);
+        assertEquals((0.5 + 0.8 + 2.0 / 3) / 3, Metrics.f1Macro(pred, truth, 3), 1e-12);
         // a class never predicted nor present scores 0 (zero_division=0)
-        assertEquals((0.5 + 0.8 + 2.0 / 3 + 0) / 4, ZeroShot.macroF1(pred, truth, 4), 1e-12);
+        assertEquals((0.5 + 0.8 + 2.0 / 3 + 0) / 4, Metrics.f1Macro(pred, truth, 4), 1e-12);
     }
 
     @Test
