@@ -2,20 +2,14 @@ package mlip.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import mlip.data.Chexpert5x200;
-import mlip.data.MimicCxrJpg;
-import mlip.data.SynthAnnotations;
-import mlip.data.synth.SentenceAnnotation;
 import mlip.data.synth.SynthCxr;
 import mlip.eval.Embedder;
+import mlip.eval.EvalData;
 import mlip.eval.PointingGame;
 import mlip.eval.ZeroShot;
 import mlip.model.MlipConfig;
 import mlip.model.Prompts;
 import mlip.train.Checkpoint;
-import mlip.eval.EvalData;
 import mlip.train.Pretrain;
 import mlip.train.Pretrained;
 import mlip.train.Trainer;
@@ -83,15 +77,14 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
             else System.err.printf("demo: trained %s for %d steps (last loss %.3f)%n", runName, res.steps(), res.lastLoss());
             r.model().train(false);
             Embedder emb = new Embedder(r.model(), r.tokenizer());
-            ZeroShot.Result zs = zeroShot(emb, data, cfg.vision.imageSize);
-            System.out.println(zs.line("synthcxr-5x200"));
-            PointingGame.Result pg = pointing(emb, data, cfg);
-            System.out.println(pg.line("synthcxr"));
+            int size = cfg.vision.imageSize;
+            EvalData d = EvalData.load(data, size, noEval ? 0 : cfg.data.synthStudies);      // read once, for every evaluation
+            System.out.println(ZeroShot.evaluate(emb, d.evalImages(), d.evalClasses(), size, Prompts.templates()).line("synthcxr-5x200"));
+            System.out.println(PointingGame.evaluate(emb, d.pointingStudies(), size, cfg.vision.patch).line("synthcxr"));
             System.err.printf("demo: data, training, zero-shot and pointing took %.0f s%n", (System.nanoTime() - t0) / 1e9);
             if (!noEval) {
                 long te = System.nanoTime();
                 Pretrained p = Pretrained.load(run);
-                EvalData d = EvalData.load(data, cfg.vision.imageSize, cfg.data.synthStudies);
                 DemoReport.evaluate(p, d, data, 3, 1);
                 Path md = DemoReport.write(out);
                 System.err.printf("demo: evaluation %.0f s%n", (System.nanoTime() - te) / 1e9);
@@ -110,37 +103,5 @@ public final class DemoCommand implements Runnable, MlipSubcommand {
                 .withEvalPerClass(cfg.data.evalPerClass);
         SynthCxr.Summary s = SynthCxr.write(root, o);
         System.err.printf("synthcxr: %d train, %d validate, %d test studies in %s (%.1f s)%n", s.train(), s.validate(), s.test(), root, s.millis() / 1e3);
-    }
-
-    static ZeroShot.Result zeroShot(Embedder emb, Path data, int size) {
-        Chexpert5x200 eval = Chexpert5x200.load(data.resolve(SynthCxr.EVAL_CSV), data);
-        List<float[]> images = new ArrayList<>();
-        int[] classes = new int[eval.items().size()];
-        for (int i = 0; i < classes.length; i++) {
-            images.add(MimicCxrJpg.readImage(eval.items().get(i).image(), size));
-            classes[i] = eval.items().get(i).label();
-        }
-        return ZeroShot.evaluate(emb, images, classes, size, Prompts.templates());
-    }
-
-    /** The pointing game on the 5x200 evaluation studies: every sentence that names a finding, against that finding's mask. */
-    static PointingGame.Result pointing(Embedder emb, Path data, MlipConfig cfg) throws java.io.IOException {
-        int size = cfg.vision.imageSize;
-        Chexpert5x200 eval = Chexpert5x200.load(data.resolve(SynthCxr.EVAL_CSV), data);
-        SynthAnnotations ann = SynthAnnotations.load(data);
-        List<PointingGame.Study> studies = new ArrayList<>();
-        for (Chexpert5x200.Item it : eval.items()) {
-            SynthAnnotations.Entry e = ann.get(it.id());
-            if (e == null) continue;
-            List<String> sentences = new ArrayList<>();
-            List<PointingGame.Target> targets = new ArrayList<>();
-            for (int k = 0; k < e.sentences().size(); k++) {
-                SentenceAnnotation s = e.sentences().get(k);
-                sentences.add(s.text());
-                if (s.finding() != null && e.maskFiles().containsKey(s.finding())) targets.add(new PointingGame.Target(k, e.mask(s.finding(), size)));
-            }
-            if (!targets.isEmpty()) studies.add(new PointingGame.Study(MimicCxrJpg.readImage(e.image(), size), sentences, targets));
-        }
-        return PointingGame.evaluate(emb, studies, size, cfg.vision.patch);
     }
 }

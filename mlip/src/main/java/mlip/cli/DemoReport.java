@@ -73,9 +73,10 @@ public final class DemoReport {
                     .put("negatives", b.negatives());
         }
         System.err.println("eval: zero-shot done");
-        few(o.putArray("probe"), EvalSuite.probe(p, d, FRACTIONS, probeSeeds));
+        EvalSuite.States states = EvalSuite.States.of(p, d);                           // one encoder pass for probe and segmentation
+        few(o.putArray("probe"), EvalSuite.probe(d, states, FRACTIONS, probeSeeds));
         System.err.println("eval: linear probe done");
-        few(o.putArray("segment"), EvalSuite.segment(p, d, FRACTIONS, segmentSeeds));
+        few(o.putArray("segment"), EvalSuite.segment(d, states, p.cfg().vision.patch, FRACTIONS, segmentSeeds));
         System.err.println("eval: segmentation done");
         ObjectNode ret = o.putObject("retrieval");
         EvalSuite.retrieve(p, d).forEach(ret::put);

@@ -47,9 +47,7 @@ public final class Embedder {
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (int s = 0; s < n; s += batch) {
                 int e = Math.min(n, s + batch);
-                float[] flat = new float[(e - s) * size * size];
-                for (int i = s; i < e; i++) System.arraycopy(images.get(i), 0, flat, (i - s) * size * size, size * size);
-                MlipModel.ImageOut out = model.encodeImage(Tensor.of(flat, e - s, 1, size, size), false, null);
+                MlipModel.ImageOut out = model.encodeImage(stack(images, s, e, size), false, null);
                 split(out.global(), g, s);
                 if (patches) split(out.patches().reshape(e - s, -1), p, s);
             }
@@ -70,9 +68,7 @@ public final class Embedder {
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (int s = 0; s < n; s += batch) {
                 int e = Math.min(n, s + batch);
-                float[] flat = new float[(e - s) * size * size];
-                for (int i = s; i < e; i++) System.arraycopy(images.get(i), 0, flat, (i - s) * size * size, size * size);
-                Variable st = model.encodeImage(Tensor.of(flat, e - s, 1, size, size), false, null).patchStates();   // (b, N, D)
+                Variable st = model.encodeImage(stack(images, s, e, size), false, null).patchStates();   // (b, N, D)
                 int np = st.size(1);
                 float[][] rows = new float[(e - s) * np][];
                 split(st.reshape((e - s) * np, -1), rows, 0);
@@ -153,6 +149,13 @@ public final class Embedder {
             for (int i = 0; i < Math.min(m, sentences.size()); i++) res[i] = mask[i] > 0 ? rows[i] : null;
             return res;
         }
+    }
+
+    /** Images s..e-1 (each size*size) as one (e - s, 1, size, size) batch. */
+    private static Tensor stack(List<float[]> images, int s, int e, int size) {
+        float[] flat = new float[(e - s) * size * size];
+        for (int i = s; i < e; i++) System.arraycopy(images.get(i), 0, flat, (i - s) * size * size, size * size);
+        return Tensor.of(flat, e - s, 1, size, size);
     }
 
     private static List<float[]> blank(int n) {

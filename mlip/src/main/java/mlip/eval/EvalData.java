@@ -107,6 +107,24 @@ public record EvalData(int size, List<float[]> evalImages, int[] evalClasses, Li
         return new EvalData(size, images, classes, reports, masks, targets, findings, trainImages, trainLabels, trainMasks, valImages, valLabels);
     }
 
+    /** The evaluation studies that have finding targets, in order, as the pointing game and grounding take them. */
+    public List<PointingGame.Study> pointingStudies() {
+        List<PointingGame.Study> out = new ArrayList<>();
+        if (evalTargets == null) return out;
+        for (int i = 0; i < evalImages.size(); i++) {
+            if (!evalTargets.get(i).isEmpty()) out.add(new PointingGame.Study(evalImages.get(i), evalReports.get(i), evalTargets.get(i)));
+        }
+        return out;
+    }
+
+    /** The finding names of {@link #pointingStudies()}' targets, parallel to it. */
+    public List<List<String>> pointingFindings() {
+        List<List<String>> out = new ArrayList<>();
+        if (evalTargets == null) return out;
+        for (int i = 0; i < evalImages.size(); i++) if (!evalTargets.get(i).isEmpty()) out.add(evalFindings.get(i));
+        return out;
+    }
+
     /** The union of a study's finding masks (max of the per-finding coverage fractions). */
     static float[] union(SynthAnnotations.Entry e, int size) {
         float[] m = new float[size * size];

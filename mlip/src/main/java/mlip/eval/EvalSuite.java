@@ -116,9 +116,21 @@ public final class EvalSuite {
      * trained on a stratified fraction of the training split, tested on the 5x200 studies (macro AUC, accuracy).
      */
     public static List<FewShot> probe(Pretrained p, EvalData d, double[] fractions, int seeds) {
-        Embedder e = new Embedder(p.model(), p.tokenizer());
-        float[][] trainX = meanOverPatches(e.encoderStates(d.trainImages(), d.size()));
-        float[][] testX = meanOverPatches(e.encoderStates(d.evalImages(), d.size()));
+        return probe(d, States.of(p, d), fractions, seeds);
+    }
+
+    /** The frozen encoder's patch states (n, N, D) of the training and the evaluation images, computed once for probe and segmentation. */
+    public record States(float[][][] train, float[][][] eval) {
+        public static States of(Pretrained p, EvalData d) {
+            Embedder e = new Embedder(p.model(), p.tokenizer());
+            return new States(e.encoderStates(d.trainImages(), d.size()), e.encoderStates(d.evalImages(), d.size()));
+        }
+    }
+
+    /** {@link #probe(Pretrained, EvalData, double[], int)} on states already computed. */
+    public static List<FewShot> probe(EvalData d, States states, double[] fractions, int seeds) {
+        float[][] trainX = meanOverPatches(states.train());
+        float[][] testX = meanOverPatches(states.eval());
         float[][] y = new float[trainX.length][];
         for (int i = 0; i < y.length; i++) y[i] = java.util.Arrays.copyOf(d.trainLabels().get(i), Prompts.EVAL_CLASSES);
         List<FewShot> rows = new ArrayList<>();
@@ -140,11 +152,16 @@ public final class EvalSuite {
     /** Few-shot segmentation of the findings' union mask from frozen patch states; mean Dice on the 5x200 studies. */
     public static List<FewShot> segment(Pretrained p, EvalData d, double[] fractions, int seeds) {
         if (d.trainMasks() == null) throw new IllegalArgumentException("segmentation needs pixel masks (SynthCXR annotations); this data root has none");
-        Embedder e = new Embedder(p.model(), p.tokenizer());
-        float[][][] trainT = e.encoderStates(d.trainImages(), d.size()), testT = e.encoderStates(d.evalImages(), d.size());
+        return segment(d, States.of(p, d), p.cfg().vision.patch, fractions, seeds);
+    }
+
+    /** {@link #segment(Pretrained, EvalData, double[], int)} on states already computed; {@code patch} is the ViT's patch size. */
+    public static List<FewShot> segment(EvalData d, States states, int patch, double[] fractions, int seeds) {
+        if (d.trainMasks() == null) throw new IllegalArgumentException("segmentation needs pixel masks (SynthCXR annotations); this data root has none");
+        float[][][] trainT = states.train(), testT = states.eval();
         float[][] trainM = d.trainMasks().toArray(new float[0][]), testM = d.evalMasks().toArray(new float[0][]);
         float[][] y = d.trainLabels().toArray(new float[0][]);
-        int grid = d.size() / p.cfg().vision.patch;
+        int grid = d.size() / patch;
         List<FewShot> rows = new ArrayList<>();
         for (double f : fractions) {
             double[] dice = new double[seeds];
@@ -184,15 +201,8 @@ public final class EvalSuite {
     /** Grounding on the 5x200 studies: pointing and top-5% coverage per finding, cosine map and OT plan. */
     public static Grounding.Result ground(Pretrained p, EvalData d) {
         if (d.evalTargets() == null) throw new IllegalArgumentException("grounding needs pixel masks (SynthCXR annotations); this data root has none");
-        List<PointingGame.Study> studies = new ArrayList<>();
-        List<List<String>> names = new ArrayList<>();
-        for (int i = 0; i < d.evalImages().size(); i++) {
-            if (d.evalTargets().get(i).isEmpty()) continue;
-            studies.add(new PointingGame.Study(d.evalImages().get(i), d.evalReports().get(i), d.evalTargets().get(i)));
-            names.add(d.evalFindings().get(i));
-        }
         var l = p.cfg().loss;
-        return Grounding.evaluate(new Embedder(p.model(), p.tokenizer()), studies, names, d.size(), p.cfg().vision.patch, l.otEps, l.otIterations);
+        return Grounding.evaluate(new Embedder(p.model(), p.tokenizer()), d.pointingStudies(), d.pointingFindings(), d.size(), p.cfg().vision.patch, l.otEps, l.otIterations);
     }
 
     static float[][] meanOverPatches(float[][][] states) {
