@@ -182,10 +182,11 @@ final class Derivatives {
 
     /**
      * S_ij = sum T^ij * (P_i S_j^T) with the plan T^ij constant (DESIGN.md 7.2): dP_i = sum_j g_ij T^ij S_j,
-     * dS_j = sum_i g_ij T^ij^T P_i; the backend recomputes the plans. saved = masks, ints = iterations, scalar = eps.
+     * dS_j = sum_i g_ij T^ij^T P_i; the backend rebuilds the plans from the forward's Sinkhorn scalings.
+     * saved = {patchMask, sentenceMask, u (B1, B2, N), v (B1, B2, M)}, scalar = eps.
      */
     static Tensor[] otScoresBackward(Tensor patches, Tensor sentences, Node n, Tensor g) {
-        Tensor.OtGrads r = Tensor.patchSentenceOtScoresBackward(g, patches, n.saved[0], sentences, n.saved[1], n.scalar, n.ints[0]);
+        Tensor.OtGrads r = Tensor.patchSentenceOtScoresBackward(g, patches, n.saved[0], sentences, n.saved[1], n.saved[2], n.saved[3], n.scalar);
         return new Tensor[]{r.dPatches(), r.dSentences()};
     }
 

@@ -364,8 +364,10 @@ public final class Variable {
      * }</pre>
      */
     public static Variable patchSentenceOtScores(Variable patches, Tensor patchMask, Variable sentences, Tensor sentenceMask, double eps, int iterations) {
-        Tensor out = Tensor.patchSentenceOtScores(patches.value, patchMask, sentences.value, sentenceMask, eps, iterations);
-        return record(Op.PATCH_SENTENCE_OT, out, new Tensor[]{patchMask, sentenceMask}, new int[]{iterations}, eps, patches, sentences);
+        Tensor.OtResult ot = Tensor.patchSentenceOt(patches.value, patchMask, sentences.value, sentenceMask, eps, iterations);
+        // the scalings u (B1, B2, N), v (B1, B2, M) let backward rebuild the plans without running Sinkhorn again
+        return record(Op.PATCH_SENTENCE_OT, ot.scores(), new Tensor[]{patchMask, sentenceMask, ot.rowScalings(), ot.colScalings()}, null, eps,
+                patches, sentences);
     }
 
     /** The kept rows (differentiable) and their I32 indices (B, k) of {@link #topkGather}. */

@@ -91,6 +91,25 @@ class FusedVsCompositeTest {
     }
 
     @Test
+    void patchSentenceOtScoresBackwardUsesTheForwardsScalingsF32AndF64() {
+        // the node keeps u, v of its forward; its gradient is the composite backward (plan = u K v, no Sinkhorn) fed the
+        // composite forward's own scalings. Batch: full / 2 / 1 patches; a 1-sentence and a full report.
+        Tensor pm = Tensor.of(new double[]{1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0}, 3, 5);
+        Tensor sm = Tensor.of(new double[]{1, 0, 0, 0, 1, 1, 1, 1}, 2, 4);
+        for (DType dt : new DType[]{DType.F32, DType.F64}) {
+            Tensor p = unit(3, 5, 6).to(dt), s = unit(2, 4, 6).to(dt), g = r(3, 2).to(dt), pmd = pm.to(dt), smd = sm.to(dt);
+            Variable vp = Variable.param(p), vs = Variable.param(s);
+            Variable out = Variable.patchSentenceOtScores(vp, pmd, vs, smd, 0.1, 20);
+            out.mul(Variable.of(g)).sum().backward();
+            Tensor[] ot = mlip.tensor.Composite.patchSentenceOt(p, pmd, s, smd, 0.1, 20);                    // scores, u, v
+            Tensor[] grads = mlip.tensor.Composite.patchSentenceOtScoresBackward(g, p, pmd, s, smd, ot[1], ot[2], 0.1);
+            Tolerance.assertClose("OT value " + dt, out.value(), ot[0]);
+            Tolerance.assertClose("OT dPatches " + dt, vp.grad(), grads[0]);
+            Tolerance.assertClose("OT dSentences " + dt, vs.grad(), grads[1]);
+        }
+    }
+
+    @Test
     void topkGatherIsAGatherOfTheTopkRows() {
         Tensor scores = r(2, 7);
         same("topkGather", v -> v[0].topkGather(scores, 4).values(), v -> {

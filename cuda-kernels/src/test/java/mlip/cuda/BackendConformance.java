@@ -354,17 +354,26 @@ abstract class BackendConformance {
         return Tensor.of(m, counts.length, cols).to(dtype);
     }
 
+    /** Forward then backward of the OT op on {patches, patchMask, sentences, sentenceMask, gradScores}. */
+    private static Tensor.OtGrads otBackward(Tensor[] x) {
+        Tensor.OtResult ot = Tensor.patchSentenceOt(x[0], x[1], x[2], x[3], 0.1, 20);
+        return Tensor.patchSentenceOtScoresBackward(x[4], x[0], x[1], x[2], x[3], ot.rowScalings(), ot.colScalings(), 0.1);
+    }
+
     @Test
     void patchSentenceOtScoresAndBackward() {
         for (DType t : FLOATS) {
             Tensor p = unitRows(t, 3, 13, 19), s = unitRows(t, 4, 5, 19), g = input(t, 3, 4);
             Tensor pm = prefixMask(t, 13, 13, 1, 6), sm = prefixMask(t, 5, 1, 5, 3, 0);   // a 1-sentence and an empty report
-            same("otScores " + t, x -> Tensor.patchSentenceOtScores(x[0], x[1], x[2], x[3], 0.1, 20), p, pm, s, sm);
+            same("otScores " + t, x -> Tensor.patchSentenceOt(x[0], x[1], x[2], x[3], 0.1, 20).scores(), p, pm, s, sm);
+            same("otScores u " + t, x -> Tensor.patchSentenceOt(x[0], x[1], x[2], x[3], 0.1, 20).rowScalings(), p, pm, s, sm);
+            same("otScores v " + t, x -> Tensor.patchSentenceOt(x[0], x[1], x[2], x[3], 0.1, 20).colScalings(), p, pm, s, sm);
             same("otScores no masks " + t, x -> Tensor.patchSentenceOtScores(x[0], null, x[1], null, 0.1, 20), p, s);
             same("otScores transposed view " + t, x -> Tensor.patchSentenceOtScores(x[0].transpose(0, 1), x[1], x[2], x[3], 0.1, 20),
                     p.transpose(0, 1).contiguous(), pm, s, sm);
-            same("otScores dPatches " + t, x -> Tensor.patchSentenceOtScoresBackward(x[4], x[0], x[1], x[2], x[3], 0.1, 20).dPatches(), p, pm, s, sm, g);
-            same("otScores dSentences " + t, x -> Tensor.patchSentenceOtScoresBackward(x[4], x[0], x[1], x[2], x[3], 0.1, 20).dSentences(), p, pm, s, sm, g);
+            // each device's backward from its own forward's scalings
+            same("otScores dPatches " + t, x -> otBackward(x).dPatches(), p, pm, s, sm, g);
+            same("otScores dSentences " + t, x -> otBackward(x).dSentences(), p, pm, s, sm, g);
         }
         Tensor cost = input(DType.F32, 2, 7, 5).abs();
         same("sinkhornPlan", x -> mlip.tensor.Composite.sinkhornPlan(x[0], x[1], null, 0.1, 30), cost, prefixMask(DType.F32, 7, 7, 2));

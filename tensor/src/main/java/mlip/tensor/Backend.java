@@ -93,24 +93,46 @@ public interface Backend {
     // device without a new kernel; a backend overrides them with a fused version (CpuBackend does).
 
     /**
-     * Patch-sentence OT scores: for image i ({@code patches (B1, N, D)}, rows L2-normalised) and report j
-     * ({@code sentences (B2, M, D)}), the entropic Sinkhorn plan T^ij of cost 1 - P_i S_j^T over the valid
-     * patches and sentences, and {@code S_ij = sum_ps T^ij_ps cos_ps}: out {@code (B1, B2)}. Masks
-     * {@code patchMask (B1, N)} and {@code sentenceMask (B2, M)} hold 1 (valid) / 0 in the input dtype, or are
-     * null (all valid). Sinkhorn rules (guarded divisions, marginals): {@link Composite}.
+     * Patch-sentence OT: for image i ({@code patches (B1, N, D)}, rows L2-normalised) and report j
+     * ({@code sentences (B2, M, D)}), the entropic Sinkhorn plan T^ij of cost 1 - cos over the valid patches and
+     * sentences, cos = P_i S_j^T (N, M). Masks {@code patchMask (B1, N)} and {@code sentenceMask (B2, M)} hold
+     * 1 (valid) / 0 in the input dtype, or are null (all valid). Returns {scores (B1, B2), u (B1, B2, N),
+     * v (B1, B2, M)}, all in the inputs' dtype, contiguous: u[i, j, p] and v[i, j, s] are pair (i, j)'s Sinkhorn
+     * scalings. For each pair (i, j), with p over patches and s over sentences:
+     * <ol>
+     *   <li>valid(p, s) = patchMask[i, p] != 0 and sentenceMask[j, s] != 0; R = number of valid patches of i,
+     *       C = number of valid sentences of j; a_p = 1/R for a valid p, else 0 (also 0 when R = 0); b_s = 1/C
+     *       likewise;</li>
+     *   <li>rowmax_p = max of cos_ps over the valid s of row p (the row shift: no row underflows to zeros);</li>
+     *   <li>K_ps = exp((cos_ps - rowmax_p) / eps) for valid (p, s), exactly 0 otherwise (a select: never
+     *       computed as a huge cost times 0);</li>
+     *   <li>v = 1 (M); then {@code iterations} (>= 1) times: u_p = a_p / sum_s K_ps v_s, then
+     *       v_s = b_s / sum_p K_ps u_p, each set to 0 where its denominator is 0 (masked rows and columns, an
+     *       image without a valid patch, a report without a valid sentence): no 0/0, ever;</li>
+     *   <li>the returned u, v are those of the last iteration, so masked rows and columns have scaling 0, and the
+     *       plan is exactly T_ps = u_p K_ps v_s;</li>
+     *   <li>{@code scores[i, j] = sum_ps T_ps cos_ps}.</li>
+     * </ol>
+     * {@link #patchSentenceOtScoresBackward} rebuilds T from u, K and v by these rules, so a backend's forward and
+     * backward must agree on them (steps 2-3 above); the Sinkhorn arithmetic may be in a wider type than the
+     * inputs (CpuBackend runs it in double). K spans at most exp(-2 / eps)..1, so u and v spread over up to
+     * about that factor: F32 scalings can over- or underflow only for eps below about 0.025 (2 / eps near F32's
+     * exponent limit, 88); MLIP uses 0.1. Reference: {@link Composite#patchSentenceOt}.
      */
-    default Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
-        return Composite.patchSentenceOtScores(patches, patchMask, sentences, sentenceMask, eps, iterations);
+    default Tensor[] patchSentenceOt(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        return Composite.patchSentenceOt(patches, patchMask, sentences, sentenceMask, eps, iterations);
     }
 
     /**
-     * Gradient of {@link #patchSentenceOtScores} with the plans held constant: {gradPatches (B1, N, D),
+     * Gradient of {@link #patchSentenceOt}'s scores with the plans held constant: {gradPatches (B1, N, D),
      * gradSentences (B2, M, D)} = {sum_j g_ij T^ij S_j, sum_i g_ij T^ij^T P_i} for {@code gradScores (B1, B2)}.
-     * The plans are recomputed, not stored.
+     * No Sinkhorn: each plan is rebuilt as T^ij_ps = u_ijp K^ij_ps v_ijs from the forward's scalings
+     * {@code rowScalings (B1, B2, N)} and {@code colScalings (B1, B2, M)}, with K^ij (rowmax and masks
+     * included) exactly as in {@link #patchSentenceOt}.
      */
     default Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
-                                                   double eps, int iterations) {
-        return Composite.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+                                                   Tensor rowScalings, Tensor colScalings, double eps) {
+        return Composite.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, rowScalings, colScalings, eps);
     }
 
     /**

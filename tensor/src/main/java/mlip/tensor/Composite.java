@@ -21,6 +21,9 @@ package mlip.tensor;
  *   <li>plan T = diag(u) K diag(v): its column sums are b exactly (the last update), its row sums a to the
  *       convergence of the iterations.</li>
  * </ul>
+ * The OT op builds the same kernel from the cosines, cost = 1 - cos: K_ps = exp((cos_ps - max_s' cos_ps') / eps),
+ * the max over the row's valid columns, and returns the final u and v with its scores: the contract its backward
+ * rebuilds the plans from ({@link Backend#patchSentenceOt}).
  */
 public final class Composite {
     private Composite() {
@@ -55,14 +58,24 @@ public final class Composite {
         Tensor b = c.div(c.sum(-1, true).maximum(one));                                  // (..., 1, M)
         Tensor rowMin = Tensor.where(valid, cost, Tensor.scalar(Double.POSITIVE_INFINITY, dt, dev)).min(-1, true);   // (..., N, 1)
         Tensor k = Tensor.where(valid, rowMin.sub(cost).div(eps).exp(), zero);           // (..., N, M)
-        int[] vShape = shape.clone();
-        vShape[nd - 2] = 1;
-        Tensor v = Tensor.full(dt, dev, 1, vShape), u = null;                            // (..., 1, M)
+        Tensor[] uv = scalings(k, a, b, iterations);
+        return k.mul(uv[0]).mul(uv[1]);
+    }
+
+    /**
+     * The Sinkhorn loop on a built kernel {@code k (..., N, M)} with marginals {@code a (..., N, 1)},
+     * {@code b (..., 1, M)}: the final {u (..., N, 1), v (..., 1, M)}.
+     */
+    private static Tensor[] scalings(Tensor k, Tensor a, Tensor b, int iterations) {
+        int[] vShape = k.shape();
+        vShape[vShape.length - 2] = 1;
+        Tensor zero = Tensor.scalar(0, k.dtype(), k.device());
+        Tensor v = Tensor.full(k.dtype(), k.device(), 1, vShape), u = null;              // (..., 1, M)
         for (int it = 0; it < iterations; it++) {
             u = guardedDiv(a, k.mul(v).sum(-1, true), zero);                              // (..., N, 1)
             v = guardedDiv(b, k.mul(u).sum(-2, true), zero);                              // (..., 1, M)
         }
-        return k.mul(u).mul(v);
+        return new Tensor[]{u, v};
     }
 
     /** num / den, and 0 where den is 0 (a select: the 0/0 there never reaches the result). */
@@ -81,30 +94,66 @@ public final class Composite {
     }
 
     static void checkSinkhorn(String op, double eps, int iterations) {
-        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException(op + ": eps must be positive and finite, got " + eps);
+        checkEps(op, eps);
         if (iterations < 1) throw new IllegalArgumentException(op + ": iterations must be >= 1, got " + iterations);
     }
 
-    /** The plans of every pair: (B1, B2, N, M) — what the fused kernel never builds — and the cosines. */
-    private static Tensor[] plansAndCosines(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
-        Tensor cos = patches.unsqueeze(1).matmul(sentences.transpose(1, 2).unsqueeze(0));           // (B1, B2, N, M)
-        Tensor rows = patchMask == null ? null : patchMask.unsqueeze(1);                            // (B1, 1, N)
-        Tensor cols = sentenceMask == null ? null : sentenceMask.unsqueeze(0);                      // (1, B2, M)
-        return new Tensor[]{sinkhornPlan(cos.neg().add(1), rows, cols, eps, iterations), cos};
+    static void checkEps(String op, double eps) {
+        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException(op + ": eps must be positive and finite, got " + eps);
     }
 
-    /** See {@link Backend#patchSentenceOtScores}: S_ij = sum_ps T^ij_ps cos_ps through (B1, B2, N, M) tensors. */
+    /**
+     * What both directions of the OT op share, through (B1, B2, N, M) tensors — what the fused kernel never builds:
+     * the cosines, the validity of rows (B1, B2, N, 1) and columns (B1, B2, 1, M) as 1/0, and the kernel
+     * K = exp((cos - rowmax) / eps) on valid entries, 0 elsewhere (the contract of {@link Backend#patchSentenceOt}).
+     */
+    private record OtKernel(Tensor cos, Tensor rows, Tensor cols, Tensor k) {
+        static OtKernel of(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps) {
+            int b1 = patches.size(0), n = patches.size(1), b2 = sentences.size(0), m = sentences.size(1);
+            DType dt = patches.dtype();
+            Device dev = patches.device();
+            Tensor cos = patches.unsqueeze(1).matmul(sentences.transpose(1, 2).unsqueeze(0));          // (B1, B2, N, M)
+            Tensor rows = validity("patchSentenceOt patchMask", patchMask == null ? null : patchMask.unsqueeze(1),
+                    new int[]{b1, b2, n}, dt, dev).unsqueeze(-1);                                          // (B1, B2, N, 1)
+            Tensor cols = validity("patchSentenceOt sentenceMask", sentenceMask == null ? null : sentenceMask.unsqueeze(0),
+                    new int[]{b1, b2, m}, dt, dev).unsqueeze(-2);                                          // (B1, B2, 1, M)
+            Tensor valid = rows.mul(cols);                                                                  // (B1, B2, N, M)
+            Tensor rowMax = Tensor.where(valid, cos, Tensor.scalar(Double.NEGATIVE_INFINITY, dt, dev)).max(-1, true);   // (B1, B2, N, 1)
+            Tensor k = Tensor.where(valid, cos.sub(rowMax).div(eps).exp(), Tensor.scalar(0, dt, dev));     // (B1, B2, N, M)
+            return new OtKernel(cos, rows, cols, k);
+        }
+    }
+
+    /**
+     * See {@link Backend#patchSentenceOt}: {scores (B1, B2), u (B1, B2, N), v (B1, B2, M)}, S_ij = sum_ps T^ij_ps cos_ps
+     * with T^ij = diag(u) K diag(v) of this Sinkhorn run.
+     */
+    public static Tensor[] patchSentenceOt(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        int b1 = patches.size(0), n = patches.size(1), b2 = sentences.size(0), m = sentences.size(1);
+        OtKernel ot = OtKernel.of(patches, patchMask, sentences, sentenceMask, eps);
+        Tensor one = Tensor.scalar(1, patches.dtype(), patches.device());
+        Tensor a = ot.rows().div(ot.rows().sum(-2, true).maximum(one));                               // (B1, B2, N, 1)
+        Tensor b = ot.cols().div(ot.cols().sum(-1, true).maximum(one));                               // (B1, B2, 1, M)
+        Tensor[] uv = scalings(ot.k(), a, b, iterations);
+        Tensor scores = ot.k().mul(uv[0]).mul(uv[1]).mul(ot.cos()).sum(new int[]{2, 3}, false);      // (B1, B2)
+        return new Tensor[]{scores, uv[0].reshape(b1, b2, n), uv[1].reshape(b1, b2, m)};
+    }
+
+    /** The scores of {@link #patchSentenceOt} alone. */
     public static Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
-        Tensor[] tc = plansAndCosines(patches, patchMask, sentences, sentenceMask, eps, iterations);
-        return tc[0].mul(tc[1]).sum(new int[]{2, 3}, false);                                         // (B1, B2)
+        return patchSentenceOt(patches, patchMask, sentences, sentenceMask, eps, iterations)[0];
     }
 
-    /** See {@link Backend#patchSentenceOtScoresBackward}: dP_i = sum_j g_ij T^ij S_j, dS_j = sum_i g_ij T^ij^T P_i. */
+    /**
+     * See {@link Backend#patchSentenceOtScoresBackward}: T^ij = diag(u_ij) K^ij diag(v_ij) rebuilt from the scalings
+     * (no Sinkhorn), then dP_i = sum_j g_ij T^ij S_j, dS_j = sum_i g_ij T^ij^T P_i.
+     */
     public static Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
-                                                         double eps, int iterations) {
+                                                         Tensor rowScalings, Tensor colScalings, double eps) {
         int b1 = patches.size(0), n = patches.size(1), d = patches.size(2), b2 = sentences.size(0), m = sentences.size(1);
-        Tensor w = plansAndCosines(patches, patchMask, sentences, sentenceMask, eps, iterations)[0]
-                .mul(gradScores.unsqueeze(-1).unsqueeze(-1));                                         // (B1, B2, N, M) = g_ij T^ij
+        Tensor plan = OtKernel.of(patches, patchMask, sentences, sentenceMask, eps).k()
+                .mul(rowScalings.unsqueeze(-1)).mul(colScalings.unsqueeze(-2));                            // (B1, B2, N, M)
+        Tensor w = plan.mul(gradScores.unsqueeze(-1).unsqueeze(-1));                                        // (B1, B2, N, M) = g_ij T^ij
         Tensor dP = w.permute(0, 2, 1, 3).reshape(b1, n, b2 * m).matmul(sentences.reshape(b2 * m, d));   // (B1, N, D)
         Tensor dS = w.permute(1, 3, 0, 2).reshape(b2, m, b1 * n).matmul(patches.reshape(b1 * n, d));     // (B2, M, D)
         return new Tensor[]{dP, dS};

@@ -799,34 +799,70 @@ public final class Tensor {
     // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
 
     /**
+     * Results of {@link #patchSentenceOt}: the scores {@code (B1, B2)} and the final Sinkhorn scalings
+     * {@code rowScalings (B1, B2, N)}, {@code colScalings (B1, B2, M)}: plan T^ij = diag(u_ij) K^ij diag(v_ij)
+     * (K as in {@link Backend#patchSentenceOt}), what the backward rebuilds the plans from.
+     */
+    public record OtResult(Tensor scores, Tensor rowScalings, Tensor colScalings) {
+    }
+
+    /**
      * Patch-sentence OT scores {@code (B1, B2)} of images {@code patches (B1, N, D)} against reports
      * {@code sentences (B2, M, D)} (rows L2-normalised): S_ij = sum T^ij * cos over the entropic Sinkhorn plan
-     * of cost 1 - cos between the valid patches and sentences. Masks (B1, N) / (B2, M): nonzero = valid, or
-     * null for all valid. The CPU computes it pair by pair, never holding B1 x B2 x N x M values.
+     * of cost 1 - cos between the valid patches and sentences, and the plans' final scalings u, v (B1*B2*(N+M)
+     * numbers; the plans are B1*B2*N*M). Masks (B1, N) / (B2, M): nonzero = valid, or null for all valid. The CPU
+     * computes it pair by pair, never holding B1 x B2 x N x M values.
+     *
+     * <pre>{@code
+     * Tensor.OtResult ot = Tensor.patchSentenceOt(patches, null, sentences, sentenceMask, 0.1, 20);
+     * Tensor s = ot.scores();                                                               // (B1, B2)
+     * Tensor.OtGrads d = Tensor.patchSentenceOtScoresBackward(g, patches, null, sentences, sentenceMask,
+     *         ot.rowScalings(), ot.colScalings(), 0.1);                                     // no Sinkhorn again
+     * }</pre>
+     */
+    public static OtResult patchSentenceOt(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        return patchSentenceOt("patchSentenceOt", patches, patchMask, sentences, sentenceMask, eps, iterations);
+    }
+
+    private static OtResult patchSentenceOt(String op, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        checkOt(op, null, patches, patchMask, sentences, sentenceMask, null, null);
+        Composite.checkSinkhorn(op, eps, iterations);
+        Tensor[] r = patches.backend().patchSentenceOt(patches, otMask(patchMask, patches), sentences, otMask(sentenceMask, sentences), eps, iterations);
+        return new OtResult(r[0], r[1], r[2]);
+    }
+
+    /**
+     * The scores of {@link #patchSentenceOt} alone.
      *
      * <pre>{@code
      * Tensor s = Tensor.patchSentenceOtScores(patches, null, sentences, sentenceMask, 0.1, 20);   // (B1, B2)
      * }</pre>
      */
     public static Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
-        checkOt("patchSentenceOtScores", null, patches, patchMask, sentences, sentenceMask, eps, iterations);
-        return patches.backend().patchSentenceOtScores(patches, otMask(patchMask, patches), sentences, otMask(sentenceMask, sentences), eps, iterations);
+        return patchSentenceOt("patchSentenceOtScores", patches, patchMask, sentences, sentenceMask, eps, iterations).scores();
     }
 
     /** Gradients of {@link #patchSentenceOtScores} (plan held constant): {@code dPatches (B1, N, D)}, {@code dSentences (B2, M, D)}. */
     public record OtGrads(Tensor dPatches, Tensor dSentences) {
     }
 
-    /** The backward of {@link #patchSentenceOtScores} for {@code gradScores (B1, B2)}; the plans are recomputed. */
+    /**
+     * The backward of {@link #patchSentenceOt}'s scores for {@code gradScores (B1, B2)}, the plans held constant:
+     * each plan is rebuilt from the forward's {@code rowScalings (B1, B2, N)} and {@code colScalings (B1, B2, M)}
+     * and the same inputs, masks and eps (no Sinkhorn). See {@link #patchSentenceOt} for an example.
+     */
     public static OtGrads patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
-                                                        double eps, int iterations) {
-        checkOt("patchSentenceOtScoresBackward", gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+                                                        Tensor rowScalings, Tensor colScalings, double eps) {
+        String op = "patchSentenceOtScoresBackward";
+        checkOt(op, gradScores, patches, patchMask, sentences, sentenceMask, rowScalings, colScalings);
+        Composite.checkEps(op, eps);
         Tensor[] r = patches.backend().patchSentenceOtScoresBackward(gradScores, patches, otMask(patchMask, patches), sentences,
-                otMask(sentenceMask, sentences), eps, iterations);
+                otMask(sentenceMask, sentences), rowScalings, colScalings, eps);
         return new OtGrads(r[0], r[1]);
     }
 
-    private static void checkOt(String op, Tensor grad, Tensor p, Tensor pm, Tensor s, Tensor sm, double eps, int iterations) {
+    /** Shapes, dtypes and devices of the OT op's operands; a backward ({@code grad} not null) also needs the scalings {@code u}, {@code v}. */
+    private static void checkOt(String op, Tensor grad, Tensor p, Tensor pm, Tensor s, Tensor sm, Tensor u, Tensor v) {
         p.needFloating(op);
         p.sameDtype(op, s);
         p.sameDevice(op, s);
@@ -842,14 +878,28 @@ public final class Tensor {
                         + " of input " + Shape.str(t[1].shape));
             }
         }
+        int b1 = p.shape[0], b2 = s.shape[0];
         if (grad != null) {
             p.sameDtype(op, grad);
             p.sameDevice(op, grad);
-            if (grad.ndim() != 2 || grad.shape[0] != p.shape[0] || grad.shape[1] != s.shape[0]) {
-                throw new IllegalArgumentException(op + ": gradScores shape " + Shape.str(grad.shape) + " != (B1, B2) = [" + p.shape[0] + ", " + s.shape[0] + "]");
+            if (grad.ndim() != 2 || grad.shape[0] != b1 || grad.shape[1] != b2) {
+                throw new IllegalArgumentException(op + ": gradScores shape " + Shape.str(grad.shape) + " != (B1, B2) = [" + b1 + ", " + b2 + "]");
             }
+            checkScalings(op, "rowScalings", "N", u, p, s, p.shape[1]);
+            checkScalings(op, "colScalings", "M", v, p, s, s.shape[1]);
         }
-        Composite.checkSinkhorn(op, eps, iterations);
+    }
+
+    /** A backward's scalings: the patches' dtype and device, shape (B1, B2, len). */
+    private static void checkScalings(String op, String name, String dim, Tensor t, Tensor p, Tensor s, int len) {
+        int[] want = {p.shape[0], s.shape[0], len};
+        if (t == null) throw new IllegalArgumentException(op + ": " + name + " (B1, B2, " + dim + ") = " + Shape.str(want) + " is null; pass patchSentenceOt's");
+        p.sameDtype(op, t);
+        p.sameDevice(op, t);
+        if (!Arrays.equals(t.shape, want)) {
+            throw new IllegalArgumentException(op + ": " + name + " shape " + Shape.str(t.shape) + " != (B1, B2, " + dim + ") = " + Shape.str(want)
+                    + " for patches " + Shape.str(p.shape) + " and sentences " + Shape.str(s.shape));
+        }
     }
 
     /** A mask as 1/0 in x's dtype (the Backend contract), null kept. */

@@ -286,18 +286,23 @@ public final class CpuBackend implements Backend {
     /** {@code -Dmlip.fusedMlipOps=false} runs the composites of the MLIP ops instead of the fused loops (A/B timing, debugging). */
     static final boolean FUSED_MLIP_OPS = !"false".equals(System.getProperty("mlip.fusedMlipOps"));
 
-    /** Fused: tile by tile, O(threads * N * M) scratch, never the (B1, B2, N, M) tensors of the composite ({@link OtScores}). */
+    /**
+     * Fused: tile by tile, O(threads * N * M) scratch, never the (B1, B2, N, M) tensors of the composite; forward
+     * keeps the scalings and backward rebuilds the plans from them ({@link OtScores}).
+     */
     @Override
-    public Tensor patchSentenceOtScores(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
-        if (!FUSED_MLIP_OPS) return Backend.super.patchSentenceOtScores(patches, patchMask, sentences, sentenceMask, eps, iterations);
+    public Tensor[] patchSentenceOt(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        if (!FUSED_MLIP_OPS) return Backend.super.patchSentenceOt(patches, patchMask, sentences, sentenceMask, eps, iterations);
         return OtScores.forward(this, patches, patchMask, sentences, sentenceMask, eps, iterations);
     }
 
     @Override
     public Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
-                                                  double eps, int iterations) {
-        if (!FUSED_MLIP_OPS) return Backend.super.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
-        return OtScores.backward(this, gradScores, patches, patchMask, sentences, sentenceMask, eps, iterations);
+                                                  Tensor rowScalings, Tensor colScalings, double eps) {
+        if (!FUSED_MLIP_OPS) {
+            return Backend.super.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, rowScalings, colScalings, eps);
+        }
+        return OtScores.backward(this, gradScores, patches, patchMask, sentences, sentenceMask, rowScalings, colScalings, eps);
     }
 
     @Override

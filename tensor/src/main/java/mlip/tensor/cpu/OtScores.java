@@ -14,13 +14,19 @@ import mlip.tensor.Tensor;
  *       {@code P_i S_tile^T (N, jb*M)}; then pair by pair, Sinkhorn runs on the (N, M) block and
  *       S_ij = sum T * cos. No B1 x B2 x N x M array exists: the scratch ({@link Scratch}, one per thread,
  *       reused across calls) is O(N * max(M, 48)) per thread.</li>
- *   <li><b>Backward recomputes the plans</b> instead of storing them, in two passes so that each task owns the
- *       rows it writes: over images i, dP_i += W S_tile with W = [g_ij T^ij]_j (N, jb*M); then over report tiles,
+ *   <li><b>Forward keeps the scalings, backward rebuilds the plans from them.</b> Forward writes each pair's final
+ *       u (N) and v (M) — B1*B2*(N+M) numbers, about 1/M + 1/N of the plans' B1*B2*N*M — in the inputs' dtype, by
+ *       the contract of {@link mlip.tensor.Backend#patchSentenceOt}; backward rebuilds T^ij = u K v from the tile's
+ *       cosines (one exp per entry, no Sinkhorn iterations). Its two passes keep each task the owner of the rows
+ *       it writes: over images i, dP_i += W S_tile with W = [g_ij T^ij]_j (N, jb*M); then over report tiles,
  *       dS_tile += W^T P_i. Both are GEMMs with a useful shape (k = 48 and k = N). Both passes compute each tile's
- *       cosines by the same call, so their plans are the same bits; sums run in a fixed order, so results do
- *       not depend on the thread count. The price: two plan computations per pair in backward.</li>
+ *       cosines by the same call as forward and K by the same double formula, so they rebuild the forward's K;
+ *       sums run in a fixed order, so results do not depend on the thread count. The price: each pair's plan is
+ *       rebuilt twice (2 N M exps; until this change, two full Sinkhorn runs) and 4 B1 B2 (N + M) bytes (F32) live
+ *       from forward to backward.</li>
  *   <li><b>Sinkhorn in double</b> for F32 and F64 inputs (N*M values, cheap next to the N*M*D cosines), by
- *       exactly the rules written in {@link mlip.tensor.Composite} (row-shifted kernel, guarded divisions).</li>
+ *       exactly the rules written in {@link mlip.tensor.Backend#patchSentenceOt} (row-shifted kernel, guarded
+ *       divisions); only the stored u, v are rounded to the inputs' dtype.</li>
  *   <li>F32 multiplies with {@link Sgemm}; F64 (gradchecks, references) with plain loops.</li>
  * </ul>
  */
@@ -71,14 +77,14 @@ final class OtScores {
      * ({@code float[]} or {@code double[]}), masks as 1/0 doubles or null; report tiles of {@code jb} reports.
      */
     private record Problem(DType dt, Object p, int po, Object s, int so, double[] pm, double[] sm,
-                           int b1, int b2, int n, int m, int d, int jb, double eps, int iterations) {
+                           int b1, int b2, int n, int m, int d, int jb, double eps) {
 
-        static Problem of(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        static Problem of(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps) {
             Tensor p = patches.contiguous(), s = sentences.contiguous();
             int m = s.size(1);
             return new Problem(p.dtype(), array(p), p.offset(), array(s), s.offset(),
                     patchMask == null ? null : patchMask.toDoubleArray(), sentenceMask == null ? null : sentenceMask.toDoubleArray(),
-                    p.size(0), s.size(0), p.size(1), m, p.size(2), Math.max(1, TILE_COLUMNS / Math.max(1, m)), eps, iterations);
+                    p.size(0), s.size(0), p.size(1), m, p.size(2), Math.max(1, TILE_COLUMNS / Math.max(1, m)), eps);
         }
 
         int tiles() {
@@ -102,8 +108,8 @@ final class OtScores {
             return sc;
         }
 
-        /** Pair (i, j) of the tile in sc: its cosines into sc.cos and its plan into sc.t (both (N, M)). */
-        void plan(int i, int j, int tile, Scratch sc) {
+        /** Pair (i, j) of the tile in sc: its cosines into sc.cos, its plan into sc.t (both (N, M)), its scalings into sc.u, sc.v. */
+        void plan(int i, int j, int tile, int iterations, Scratch sc) {
             int w = (j1(tile) - j0(tile)) * m, c0 = (j - j0(tile)) * m;
             for (int q = 0; q < n; q++) {
                 for (int r = 0; r < m; r++) sc.cos[q * m + r] = dt == DType.F32 ? sc.blockF[q * w + c0 + r] : sc.blockD[q * w + c0 + r];
@@ -111,22 +117,40 @@ final class OtScores {
             sinkhorn(sc.cos, pm, i * n, sm, j * m, n, m, eps, iterations, sc.t, sc.u, sc.v);
         }
 
-        /** W[q, (j - j0) M + r] = g_ij T^ij_qr for every pair of the tile (N, w). */
-        void weights(int i, int tile, double[] g, Scratch sc) {
+        /**
+         * W[q, (j - j0) M + r] = g_ij T^ij_qr for every pair of the tile (N, w), T^ij = u K v rebuilt from the tile's
+         * cosines and the forward's scalings {@code u (B1, B2, N)}, {@code v (B1, B2, M)} (contiguous arrays at uo, vo).
+         */
+        void weights(int i, int tile, double[] g, Object u, int uo, Object v, int vo, Scratch sc) {
             int w = (j1(tile) - j0(tile)) * m;
             for (int j = j0(tile); j < j1(tile); j++) {
-                plan(i, j, tile, sc);
                 double gij = g[i * b2 + j];
-                int c0 = (j - j0(tile)) * m;
+                int c0 = (j - j0(tile)) * m, pair = i * b2 + j;
+                for (int q = 0; q < n; q++) sc.u[q] = valid(pm, i * n + q) ? read(u, uo + pair * n + q) : 0;   // K's row is 0 when masked
+                for (int r = 0; r < m; r++) sc.v[r] = valid(sm, j * m + r) ? read(v, vo + pair * m + r) : 0;
                 for (int q = 0; q < n; q++) {
+                    int at = q * w + c0;
+                    double max = Double.NEGATIVE_INFINITY, uq = sc.u[q];
+                    for (int r = 0; r < m; r++) if (valid(sm, j * m + r)) max = Math.max(max, cos(sc, at + r));   // rowmax over valid columns
                     for (int r = 0; r < m; r++) {
-                        double x = gij * sc.t[q * m + r];
-                        if (dt == DType.F32) sc.wF[q * w + c0 + r] = (float) x;
-                        else sc.wD[q * w + c0 + r] = x;
+                        double vr = sc.v[r];
+                        // u K v with K = exp((cos - rowmax) / eps) <= 1 on valid entries; an entry with u or v = 0 is 0
+                        double x = uq != 0 && vr != 0 ? gij * (uq * Math.exp((cos(sc, at + r) - max) / eps) * vr) : 0;
+                        if (dt == DType.F32) sc.wF[at + r] = (float) x;
+                        else sc.wD[at + r] = x;
                     }
                 }
             }
         }
+
+        /** The tile's cosine at flat index {@code at} of sc's block. */
+        private double cos(Scratch sc, int at) {
+            return dt == DType.F32 ? sc.blockF[at] : sc.blockD[at];
+        }
+    }
+
+    private static double read(Object a, int at) {
+        return a instanceof float[] f ? f[at] : ((double[]) a)[at];
     }
 
     private static Object array(Tensor t) {
@@ -136,36 +160,46 @@ final class OtScores {
 
     // ---------------------------------------------------------------- forward and backward
 
-    static Tensor forward(CpuBackend be, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
-        Problem pr = Problem.of(patches, patchMask, sentences, sentenceMask, eps, iterations);
-        int tiles = pr.tiles(), nm = pr.n * pr.m;
+    /** {scores (B1, B2), u (B1, B2, N), v (B1, B2, M)}: see {@link mlip.tensor.Backend#patchSentenceOt}. */
+    static Tensor[] forward(CpuBackend be, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        Problem pr = Problem.of(patches, patchMask, sentences, sentenceMask, eps);
+        int tiles = pr.tiles(), n = pr.n, m = pr.m, nm = n * m;
         Tensor out = be.empty(pr.dt, new int[]{pr.b1, pr.b2});                      // (B1, B2)
-        CpuStorage so = (CpuStorage) out.storage();
+        Tensor u = be.empty(pr.dt, new int[]{pr.b1, pr.b2, n});                     // (B1, B2, N)
+        Tensor v = be.empty(pr.dt, new int[]{pr.b1, pr.b2, m});                     // (B1, B2, M)
+        CpuStorage so = (CpuStorage) out.storage(), su = (CpuStorage) u.storage(), sv = (CpuStorage) v.storage();
         be.pool().forTasks(pr.b1 * tiles, task -> {
             int i = task / tiles, tile = task % tiles;
             Scratch sc = pr.cosines(i, tile);
             for (int j = pr.j0(tile); j < pr.j1(tile); j++) {
-                pr.plan(i, j, tile, sc);
+                pr.plan(i, j, tile, iterations, sc);
                 double score = 0;
                 for (int q = 0; q < nm; q++) score += sc.t[q] * sc.cos[q];
-                so.set(i * pr.b2 + j, score);
+                int pair = i * pr.b2 + j;
+                so.set(pair, score);
+                for (int q = 0; q < n; q++) su.set(pair * n + q, sc.u[q]);
+                for (int r = 0; r < m; r++) sv.set(pair * m + r, sc.v[r]);
             }
         });
-        return out;
+        return new Tensor[]{out, u, v};
     }
 
+    /** {dPatches (B1, N, D), dSentences (B2, M, D)}, the plans rebuilt from {@code u (B1, B2, N)}, {@code v (B1, B2, M)}. */
     static Tensor[] backward(CpuBackend be, Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
-                             double eps, int iterations) {
-        Problem pr = Problem.of(patches, patchMask, sentences, sentenceMask, eps, iterations);
+                             Tensor u, Tensor v, double eps) {
+        Problem pr = Problem.of(patches, patchMask, sentences, sentenceMask, eps);
         int n = pr.n, m = pr.m, d = pr.d;
         double[] g = gradScores.toDoubleArray();                                     // (B1, B2)
+        Tensor uc = u.contiguous(), vc = v.contiguous();                            // (B1, B2, N), (B1, B2, M): forward's, no copy
+        Object ua = array(uc), va = array(vc);
+        int uo = uc.offset(), vo = vc.offset();
         Tensor dP = be.empty(pr.dt, new int[]{pr.b1, n, d});                         // (B1, N, D)
         Tensor dS = be.empty(pr.dt, new int[]{pr.b2, m, d});                         // (B2, M, D)
         Object gp = array(dP), gs = array(dS);
         be.pool().forTasks(pr.b1, i -> {                                             // dP_i += W (N, w) S_tile (w, D)
             for (int tile = 0; tile < pr.tiles(); tile++) {
                 Scratch sc = pr.cosines(i, tile);
-                pr.weights(i, tile, g, sc);
+                pr.weights(i, tile, g, ua, uo, va, vo, sc);
                 int w = (pr.j1(tile) - pr.j0(tile)) * m;
                 gemm(true, n, d, w, sc.weights(pr.dt), 0, w, 1, pr.s, pr.so + pr.j0(tile) * m * d, d, 1, gp, i * n * d, d);
             }
@@ -174,7 +208,7 @@ final class OtScores {
             int w = (pr.j1(tile) - pr.j0(tile)) * m;
             for (int i = 0; i < pr.b1; i++) {
                 Scratch sc = pr.cosines(i, tile);
-                pr.weights(i, tile, g, sc);
+                pr.weights(i, tile, g, ua, uo, va, vo, sc);
                 gemm(true, w, d, n, sc.weights(pr.dt), 0, 1, w, pr.p, pr.po + i * n * d, d, 1, gs, pr.j0(tile) * m * d, d);
             }
         });

@@ -16,9 +16,10 @@ import mlip.tensor.Tolerance;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fused patch-sentence OT scores ({@link OtScores}) and top-k gather against their composites
- * ({@link Composite}); Sinkhorn against a plain double-precision reference and its marginals; masked rows and
- * columns without NaN; the fused path's memory (no B1 x B2 x N x M buffer) by allocated bytes.
+ * Fused patch-sentence OT scores, scalings and gradients ({@link OtScores}) and top-k gather against their
+ * composites ({@link Composite}); Sinkhorn, and the plans rebuilt from the op's scalings, against a plain
+ * double-precision reference and its marginals; masked rows and columns without NaN; the fused path's memory
+ * (no B1 x B2 x N x M buffer) by allocated bytes.
  */
 class OtScoresTest {
     private static final DType[] FLOATS = {DType.F32, DType.F64};
@@ -43,19 +44,41 @@ class OtScoresTest {
 
     // ---------------------------------------------------------------- fused vs composite
 
-    /** Scores and both gradients of the fused CPU op against the composite, on the same inputs. */
+    /**
+     * Scores, scalings and both gradients of the fused CPU op against the composite, on the same inputs; and the
+     * composite's backward fed the fused scalings (the plan convention of Backend#patchSentenceOt, shared).
+     */
     private void fusedMatchesComposite(String what, Tensor p, Tensor pm, Tensor s, Tensor sm, double eps, int iters) {
         Tensor g = Tensor.random(gen, Distribution.NORMAL, DType.F64, Device.CPU, p.size(0), s.size(0)).to(p.dtype());
-        Tensor fused = Tensor.patchSentenceOtScores(p, pm, s, sm, eps, iters);
-        Tensor.OtGrads fg = Tensor.patchSentenceOtScoresBackward(g, p, pm, s, sm, eps, iters);
-        Tensor composite = Composite.patchSentenceOtScores(p, pm, s, sm, eps, iters);
-        Tensor[] cg = Composite.patchSentenceOtScoresBackward(g, p, pm, s, sm, eps, iters);
-        Tolerance.assertClose(what + " scores", fused, composite);
+        Tensor.OtResult fused = Tensor.patchSentenceOt(p, pm, s, sm, eps, iters);
+        Tensor.OtGrads fg = Tensor.patchSentenceOtScoresBackward(g, p, pm, s, sm, fused.rowScalings(), fused.colScalings(), eps);
+        Tensor pmc = pm == null ? null : pm.ne(0).to(p.dtype()), smc = sm == null ? null : sm.ne(0).to(p.dtype());   // the Backend contract: 1/0
+        Tensor[] composite = Composite.patchSentenceOt(p, pmc, s, smc, eps, iters);
+        Tensor[] cg = Composite.patchSentenceOtScoresBackward(g, p, pmc, s, smc, composite[1], composite[2], eps);
+        Tolerance.assertClose(what + " scores", fused.scores(), composite[0]);
+        Tolerance.assertClose(what + " u", fused.rowScalings(), composite[1]);
+        Tolerance.assertClose(what + " v", fused.colScalings(), composite[2]);
         Tolerance.assertClose(what + " dPatches", fg.dPatches(), cg[0]);
         Tolerance.assertClose(what + " dSentences", fg.dSentences(), cg[1]);
-        assertNoNaN(what + " scores", fused);
-        assertNoNaN(what + " dPatches", fg.dPatches());
-        assertNoNaN(what + " dSentences", fg.dSentences());
+        Tensor[] crossed = Composite.patchSentenceOtScoresBackward(g, p, pmc, s, smc, fused.rowScalings(), fused.colScalings(), eps);
+        Tolerance.assertClose(what + " dPatches, composite from the fused scalings", fg.dPatches(), crossed[0]);
+        Tolerance.assertClose(what + " dSentences, composite from the fused scalings", fg.dSentences(), crossed[1]);
+        // scalings given as non-contiguous views: the same gradients
+        Tensor uView = fused.rowScalings().transpose(0, 1).contiguous().transpose(0, 1), vView = fused.colScalings().transpose(1, 2).contiguous().transpose(1, 2);
+        Tensor.OtGrads fv = Tensor.patchSentenceOtScoresBackward(g, p, pm, s, sm, uView, vView, eps);
+        assertArrayEquals(fg.dPatches().toDoubleArray(), fv.dPatches().toDoubleArray(), what + " dPatches from scaling views");
+        assertArrayEquals(fg.dSentences().toDoubleArray(), fv.dSentences().toDoubleArray(), what + " dSentences from scaling views");
+        for (Tensor t : new Tensor[]{fused.scores(), fused.rowScalings(), fused.colScalings(), fg.dPatches(), fg.dSentences()}) assertNoNaN(what, t);
+        // masked rows and columns have scaling 0
+        double[] u = fused.rowScalings().toDoubleArray(), v = fused.colScalings().toDoubleArray();
+        int b1 = p.size(0), b2 = s.size(0), n = p.size(1), m = s.size(1);
+        double[] pmv = pm == null ? null : pm.toDoubleArray(), smv = sm == null ? null : sm.toDoubleArray();
+        for (int i = 0; i < b1; i++) {
+            for (int j = 0; j < b2; j++) {
+                for (int q = 0; q < n; q++) if (pmv != null && pmv[i * n + q] == 0) assertEquals(0, u[(i * b2 + j) * n + q], what + " u of a masked patch");
+                for (int r = 0; r < m; r++) if (smv != null && smv[j * m + r] == 0) assertEquals(0, v[(i * b2 + j) * m + r], what + " v of a masked sentence");
+            }
+        }
     }
 
     @Test
@@ -103,11 +126,11 @@ class OtScoresTest {
         Tensor[] ref = null;
         for (int threads : new int[]{1, 2, 3}) {
             CpuBackend be = new CpuBackend(new Parallel(threads));
-            Tensor sc = be.patchSentenceOtScores(p, pm, s, null, 0.1, 20);
-            Tensor[] gr = be.patchSentenceOtScoresBackward(g, p, pm, s, null, 0.1, 20);
-            Tensor[] now = {sc, gr[0], gr[1]};
+            Tensor[] ot = be.patchSentenceOt(p, pm, s, null, 0.1, 20);                  // scores, u, v
+            Tensor[] gr = be.patchSentenceOtScoresBackward(g, p, pm, s, null, ot[1], ot[2], 0.1);
+            Tensor[] now = {ot[0], ot[1], ot[2], gr[0], gr[1]};
             if (ref == null) ref = now;
-            for (int k = 0; k < 3; k++) assertArrayEquals(ref[k].toFloatArray(), now[k].toFloatArray(), "output " + k + " on " + threads + " threads");
+            for (int k = 0; k < now.length; k++) assertArrayEquals(ref[k].toFloatArray(), now[k].toFloatArray(), "output " + k + " on " + threads + " threads");
         }
     }
 
@@ -194,6 +217,61 @@ class OtScoresTest {
         assertTrue(worst > 1e-4, "the check above is not trivially met: after 5 iterations the rows are off by " + worst);
     }
 
+    /**
+     * The contract of Backend#patchSentenceOt: T = u K v with K = exp((cos - rowmax) / eps) on valid entries, rebuilt
+     * here on the host from the op's scalings, is the Sinkhorn plan: equal to the plain double reference (F64),
+     * with its marginals (F32 and F64), no mass on masked entries. Batch: images with all and with 11 of 37
+     * patches, reports of 1 and of 6 sentences, D = 3 so that 100 iterations matter (see above).
+     */
+    @Test
+    void planRebuiltFromTheScalingsHasTheSinkhornMarginals() {
+        int b1 = 2, b2 = 2, n = 37, m = 6, d = 3, iters = 100;
+        double eps = 0.1;
+        int[] patchCounts = {37, 11}, sentenceCounts = {1, 6};
+        for (DType dt : FLOATS) {
+            Tensor p = unitRows(dt, b1, n, d), s = unitRows(dt, b2, m, d);
+            Tensor pm = mask(dt, b1, n, patchCounts), sm = mask(dt, b2, m, sentenceCounts);
+            Tensor.OtResult ot = Tensor.patchSentenceOt(p, pm, s, sm, eps, iters);
+            double[] u = ot.rowScalings().toDoubleArray(), v = ot.colScalings().toDoubleArray(), sc = ot.scores().toDoubleArray();
+            for (int i = 0; i < b1; i++) {
+                for (int j = 0; j < b2; j++) {
+                    int rows = patchCounts[i], cols = sentenceCounts[j], pair = i * b2 + j;
+                    double[] cos = p.select(0, i).to(DType.F64).matmul(s.select(0, j).to(DType.F64).t()).toDoubleArray();   // (N, M)
+                    double[][] cost = new double[n][m], t = new double[n][m];
+                    boolean[] rv = new boolean[n], cv = new boolean[m];
+                    for (int q = 0; q < n; q++) rv[q] = q < rows;
+                    for (int r = 0; r < m; r++) cv[r] = r < cols;
+                    double score = 0;
+                    for (int q = 0; q < n; q++) {
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int r = 0; r < m; r++) if (cv[r]) max = Math.max(max, cos[q * m + r]);
+                        for (int r = 0; r < m; r++) {
+                            double k = rv[q] && cv[r] ? Math.exp((cos[q * m + r] - max) / eps) : 0;
+                            t[q][r] = u[pair * n + q] * k * v[pair * m + r];
+                            cost[q][r] = 1 - cos[q * m + r];
+                            score += t[q][r] * cos[q * m + r];
+                        }
+                    }
+                    String what = dt + " pair (" + i + ", " + j + ")";
+                    double[][] ref = sinkhornReference(cost, rv, cv, eps, iters);
+                    double[] rowSum = new double[n], colSum = new double[m];
+                    for (int q = 0; q < n; q++) {
+                        for (int r = 0; r < m; r++) {
+                            if (!rv[q] || !cv[r]) assertEquals(0, t[q][r], what + ": masked entries carry no mass");
+                            if (dt == DType.F64) assertEquals(ref[q][r], t[q][r], 1e-12, what + " plan at " + q + "," + r);
+                            rowSum[q] += t[q][r];
+                            colSum[r] += t[q][r];
+                        }
+                    }
+                    double tol = dt == DType.F32 ? 1e-5 : 1e-12;                  // F32: cosines by Sgemm, u and v rounded to F32
+                    for (int r = 0; r < m; r++) assertEquals(cv[r] ? 1.0 / cols : 0, colSum[r], tol, what + " column " + r);
+                    for (int q = 0; q < n; q++) assertEquals(rv[q] ? 1.0 / rows : 0, rowSum[q], 1e-4, what + " row " + q);
+                    assertEquals(score, sc[pair], dt == DType.F32 ? 1e-5 : 1e-12, what + ": the score is sum T cos of that plan");
+                }
+            }
+        }
+    }
+
     @Test
     void sinkhornPlanHandlesEmptyMasksAndChecksArguments() {
         Tensor cost = Tensor.rand(gen, 4, 3);
@@ -214,8 +292,23 @@ class OtScoresTest {
         assertTrue(e.getMessage().contains("patchSentenceOtScores") && e.getMessage().contains("[2, 5, 4]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScores(p, Tensor.ones(2, 4), s, null, 0.1, 20));
         assertTrue(e.getMessage().contains("mask shape [2, 4]"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(Tensor.ones(3, 2), p, null, s, null, 0.1, 20));
+        Tensor.OtResult ot = Tensor.patchSentenceOt(p, null, s, null, 0.1, 20);
+        Tensor u = ot.rowScalings(), v = ot.colScalings();
+        assertArrayEquals(new int[]{2, 3, 5}, u.shape());
+        assertArrayEquals(new int[]{2, 3, 3}, v.shape());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(Tensor.ones(3, 2), p, null, s, null, u, v, 0.1));
         assertTrue(e.getMessage().contains("gradScores shape [3, 2]"), e.getMessage());
+        Tensor g = Tensor.ones(2, 3);
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(g, p, null, s, null, v, v, 0.1));
+        assertTrue(e.getMessage().contains("patchSentenceOtScoresBackward: rowScalings shape [2, 3, 3] != (B1, B2, N) = [2, 3, 5]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(g, p, null, s, null, u, u.transpose(0, 1), 0.1));
+        assertTrue(e.getMessage().contains("colScalings shape [3, 2, 5] != (B1, B2, M) = [2, 3, 3]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(g, p, null, s, null, null, v, 0.1));
+        assertTrue(e.getMessage().contains("rowScalings"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(g, p, null, s, null, u.to(DType.F64), v, 0.1));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScoresBackward(g, p, null, s, null, u, v, 0));
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOt(p, null, s, null, 0.1, 0));
+        assertTrue(e.getMessage().contains("patchSentenceOt: iterations"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Tensor.patchSentenceOtScores(p, null, s.to(DType.F64), null, 0.1, 20));
         assertThrows(IllegalArgumentException.class, () -> p.topkGather(Tensor.ones(2, 4), 1));
         assertThrows(IllegalArgumentException.class, () -> p.topkGather(Tensor.ones(2, 5), 6));
@@ -233,8 +326,9 @@ class OtScoresTest {
 
     /**
      * B1 = B2 = 64, N = 144, M = 8, D = 128: one (B1, B2, N, M) F32 tensor is 18.9 MB, and the composite makes
-     * dozens. The fused forward may allocate its (B1, B2) output and the masks; backward its two gradients —
-     * plus O(threads * N * M) scratch. Bounds are loose (1 MB of slack), never timing.
+     * dozens. The fused forward may allocate its outputs — the (B1, B2) scores and the scalings (B1, B2, N + M),
+     * 2.4 MB — and the masks; backward its two gradients — plus O(threads * N * M) scratch. Bounds are loose
+     * (1 MB of slack), never timing.
      */
     @Test
     void fusedPathAllocatesNoPairTensor() {
@@ -242,18 +336,18 @@ class OtScoresTest {
         Tensor p = unitRows(DType.F32, b, n, d), s = unitRows(DType.F32, b, m, d), g = Tensor.randn(gen, b, b);
         Tensor sm = mask(DType.F32, b, m, java.util.stream.IntStream.range(0, b).map(i -> 1 + i % m).toArray());
         for (int warm = 0; warm < 2; warm++) {
-            Tensor.patchSentenceOtScores(p, null, s, sm, 0.1, 20);
-            Tensor.patchSentenceOtScoresBackward(g, p, null, s, sm, 0.1, 20);
+            Tensor.OtResult ot = Tensor.patchSentenceOt(p, null, s, sm, 0.1, 20);
+            Tensor.patchSentenceOtScoresBackward(g, p, null, s, sm, ot.rowScalings(), ot.colScalings(), 0.1);
         }
         long t0 = System.nanoTime(), a0 = allocatedBytes();
-        Tensor.patchSentenceOtScores(p, null, s, sm, 0.1, 20);
+        Tensor.OtResult ot = Tensor.patchSentenceOt(p, null, s, sm, 0.1, 20);
         long t1 = System.nanoTime(), a1 = allocatedBytes();
-        Tensor.patchSentenceOtScoresBackward(g, p, null, s, sm, 0.1, 20);
+        Tensor.patchSentenceOtScoresBackward(g, p, null, s, sm, ot.rowScalings(), ot.colScalings(), 0.1);
         long t2 = System.nanoTime(), a2 = allocatedBytes();
-        long pairTensor = 4L * b * b * n * m, grads = 4L * (b * n * d + b * m * d);
+        long pairTensor = 4L * b * b * n * m, grads = 4L * (b * n * d + b * m * d), outputs = 4L * b * b * (1 + n + m);
         System.out.printf("OtScoresTest: B1=B2=%d N=%d M=%d D=%d: forward %.1f ms, %d KB; backward %.1f ms, %d KB (one pair tensor: %d KB)%n",
                 b, n, m, d, (t1 - t0) / 1e6, (a1 - a0) >> 10, (t2 - t1) / 1e6, (a2 - a1) >> 10, pairTensor >> 10);
-        assertTrue(a1 - a0 < (1 << 20), "forward allocated " + (a1 - a0) + " bytes");
+        assertTrue(a1 - a0 < outputs + (1 << 20), "forward allocated " + (a1 - a0) + " bytes, scores and scalings are " + outputs);
         assertTrue(a2 - a1 < grads + (1 << 20), "backward allocated " + (a2 - a1) + " bytes, gradients are " + grads);
     }
 
