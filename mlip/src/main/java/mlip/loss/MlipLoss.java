@@ -43,13 +43,22 @@ public final class MlipLoss {
      * {@code prompts} is needed only with the label term.
      */
     public static Terms compute(MlipModel m, Batch batch, Generator noise, Prompts prompts) {
-        return compute(m, batch, noise, prompts, Long.MAX_VALUE);
+        return compute(m, batch, noise, prompts, m.cfg.loss.mask, 1.0);
     }
 
-    /** As {@link #compute(MlipModel, Batch, Generator, Prompts)} at training step {@code step} (for the OT weight ramp). */
+    /**
+     * As {@link #compute(MlipModel, Batch, Generator, Prompts)} at training step {@code step} (0-based; for
+     * the OT weight ramp and the unmasked tuning at the end).
+     */
     public static Terms compute(MlipModel m, Batch batch, Generator noise, Prompts prompts, long step) {
         MlipConfig.Loss c = m.cfg.loss;
-        MlipModel.ImageOut img = m.encodeImage(batch.images(), c.mask, noise);
+        double ramp = c.localRampSteps > 0 ? Math.min(1.0, (double) step / c.localRampSteps) : 1.0;
+        return compute(m, batch, noise, prompts, m.cfg.maskedAt(step), ramp);
+    }
+
+    private static Terms compute(MlipModel m, Batch batch, Generator noise, Prompts prompts, boolean masked, double localRamp) {
+        MlipConfig.Loss c = m.cfg.loss;
+        MlipModel.ImageOut img = m.encodeImage(batch.images(), masked, noise);
         MlipModel.TextOut txt = m.encodeText(batch);
         Map<String, Variable> terms = new LinkedHashMap<>();
         Tensor positives = c.label && batch.labels() != null ? Prompts.sharedLabelTargets(batch.labels()) : null;
@@ -60,8 +69,7 @@ public final class MlipLoss {
         }
         if (c.local) {
             Variable s = Variable.patchSentenceOtScores(img.patches(), null, txt.sentences(), txt.sentenceMask(), c.otEps, c.otIterations); // (B, B)
-            double ramp = c.localRampSteps > 0 ? Math.min(1.0, (double) step / c.localRampSteps) : 1.0;
-            terms.put("local", scaled(infoNce(s.mul(scale(m.otLogitScale))), c.localWeight * ramp));
+            terms.put("local", scaled(infoNce(s.mul(scale(m.otLogitScale))), c.localWeight * localRamp));
         }
         if (c.mim && img.keep() != null) {
             terms.put("mim", scaled(mim(m, batch.images(), img), c.mimWeight));

@@ -76,6 +76,11 @@ public final class MlipConfig {
         public boolean mask = true;
         public double maskRatio = 0.5;
         public double gumbelScale = 1.0;
+        /**
+         * FLIP's unmasked tuning: the last fraction of the steps encode every patch (no top-k, no estimator
+         * weight, no L_mim), so the encoder has met whole images before it is evaluated on them.
+         */
+        public double unmaskedFraction = 0.0;
         /** Masked image prediction, L_mim (7.4). */
         public boolean mim = true;
         public double mimWeight = 1.0;
@@ -182,6 +187,7 @@ public final class MlipConfig {
         if (loss.mim && !loss.mask) throw new IllegalArgumentException("loss.mim needs loss.mask (the decoder predicts the patches the encoder did not see); ablate mask,mim together");
         if (vision.imageSize % vision.patch != 0) throw new IllegalArgumentException("vision.imageSize " + vision.imageSize + " is not a multiple of vision.patch " + vision.patch);
         if (loss.maskRatio <= 0 || loss.maskRatio >= 1) throw new IllegalArgumentException("loss.maskRatio must be in (0, 1), got " + loss.maskRatio);
+        if (loss.unmaskedFraction < 0 || loss.unmaskedFraction > 1) throw new IllegalArgumentException("loss.unmaskedFraction must be in [0, 1], got " + loss.unmaskedFraction);
         if (text.maxSentences < 1 || text.maxLen < 4) throw new IllegalArgumentException("text.maxSentences must be >= 1 and text.maxLen >= 4");
         if (optim.steps < 1 || optim.warmupSteps < 0 || optim.warmupSteps > optim.steps)
             throw new IllegalArgumentException("optim.warmupSteps " + optim.warmupSteps + " must be in [0, optim.steps " + optim.steps + "]");
@@ -194,7 +200,12 @@ public final class MlipConfig {
         return s * s;
     }
 
-    /** Patches the encoder sees per image during training. */
+    /** Whether training step {@code step} (0-based) encodes only the top-k patches. */
+    public boolean maskedAt(long step) {
+        return loss.mask && step < Math.round(optim.steps * (1 - loss.unmaskedFraction));
+    }
+
+    /** Patches the encoder sees per image during a masked training step. */
     public int keptPatches() {
         return loss.mask ? Math.max(1, (int) Math.round(numPatches() * (1 - loss.maskRatio))) : numPatches();
     }

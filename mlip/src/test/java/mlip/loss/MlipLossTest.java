@@ -3,6 +3,7 @@ package mlip.loss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -79,13 +80,9 @@ class MlipLossTest {
     @Test
     void eachTermReachesItsParameters() {
         MlipConfig cfg = MlipConfig.load(Path.of("src/test/resources/tiny.yaml").toString());
-        List<SynthStudy> studies = SynthCxr.generateRange(5, 0, 8, 32, SynthCxr.Hardness.DEFAULT);
-        List<String> corpus = new ArrayList<>();
-        for (SynthStudy s : studies) corpus.addAll(TrainData.sentences(s.report()));
-        WordPieceTokenizer tok = WordPieceTokenizer.train(corpus, 150, true);
-        cfg.text.vocab = tok.vocabSize();
-        Batch batch = TrainData.ofStudies(studies, tok, cfg.text.maxLen, cfg.text.maxSentences);
-        Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 12);
+        WordPieceTokenizer[] tok = new WordPieceTokenizer[1];
+        Batch batch = synthBatch(cfg, 8, tok);
+        Prompts prompts = Prompts.continuous(tok[0], cfg.loss.promptContext, 12);
         MlipModel model = new MlipModel(cfg, new Generator(1));
         MlipLoss.Terms terms = MlipLoss.compute(model, batch, new Generator(2), prompts);
         assertEquals(List.of("global", "local", "mim", "label"), List.copyOf(terms.terms().keySet()));
@@ -116,5 +113,36 @@ class MlipLossTest {
             }
             assertTrue(Double.isFinite(t.terms().get(term).item()));
         }
+    }
+
+    /** FLIP's unmasked tuning: the last fraction of the steps encode every patch and drop L_mim and the estimator. */
+    @Test
+    void unmaskedTuningEncodesEveryPatchAtTheEnd() {
+        MlipConfig cfg = MlipConfig.load(Path.of("src/test/resources/tiny.yaml").toString());
+        cfg.optim.steps = 10;
+        cfg.loss.unmaskedFraction = 0.3;
+        cfg.loss.label = false;
+        cfg.validate();
+        assertTrue(cfg.maskedAt(0) && cfg.maskedAt(6));
+        assertTrue(!cfg.maskedAt(7) && !cfg.maskedAt(9));
+        Batch batch = synthBatch(cfg, 4, new WordPieceTokenizer[1]);
+        MlipModel model = new MlipModel(cfg, new Generator(1));
+        assertEquals(List.of("global", "local", "mim"), List.copyOf(MlipLoss.compute(model, batch, new Generator(2), null, 6).terms().keySet()));
+        MlipLoss.Terms late = MlipLoss.compute(model, batch, new Generator(2), null, 7);
+        assertEquals(List.of("global", "local"), List.copyOf(late.terms().keySet()));
+        late.total().backward();
+        assertNull(model.namedParameters().get("estimator.weight").grad(), "no estimator weight in an unmasked step");
+        cfg.loss.unmaskedFraction = 1.5;
+        assertTrue(assertThrows(IllegalArgumentException.class, cfg::validate).getMessage().contains("unmaskedFraction"));
+    }
+
+    /** A batch of {@code n} SynthCXR studies with a tokenizer trained on them (into tok[0]); sets cfg.text.vocab. */
+    private static Batch synthBatch(MlipConfig cfg, int n, WordPieceTokenizer[] tok) {
+        List<SynthStudy> studies = SynthCxr.generateRange(5, 0, n, 32, SynthCxr.Hardness.DEFAULT);
+        List<String> corpus = new ArrayList<>();
+        for (SynthStudy s : studies) corpus.addAll(TrainData.sentences(s.report()));
+        tok[0] = WordPieceTokenizer.train(corpus, 150, true);
+        cfg.text.vocab = tok[0].vocabSize();
+        return TrainData.ofStudies(studies, tok[0], cfg.text.maxLen, cfg.text.maxSentences);
     }
 }
