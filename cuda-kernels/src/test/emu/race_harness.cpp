@@ -170,8 +170,9 @@ size_t unwritten(const Out& o) {
     return k;
 }
 
+// As race() below, with `shared` bytes of dynamic shared memory.
 template <class... A>
-void race(const std::string& label, const std::string& name, dim3 g, dim3 b, std::vector<Out> outs, A... args) {
+void race_smem(const std::string& label, const std::string& name, dim3 g, dim3 b, int shared, std::vector<Out> outs, A... args) {
     if (!emu::find_kernel(name.c_str())) {
         line(false, "race    " + name, "kernel missing (KERNELS.md lists it; is its .cu file there?)");
         free_buffers();
@@ -179,7 +180,7 @@ void race(const std::string& label, const std::string& name, dim3 g, dim3 b, std
     }
     emu::set_racecheck(true);
     auto t0 = std::chrono::steady_clock::now();
-    int r = emu::launch(name.c_str(), g, b, 0, args...);
+    int r = emu::launch(name.c_str(), g, b, shared, args...);
     double ms = ms_since(t0);
     std::string detail = r == emu::OK ? "" : emu::last_error();
     for (size_t i = 0; r == emu::OK && i < outs.size(); i++) {
@@ -191,6 +192,11 @@ void race(const std::string& label, const std::string& name, dim3 g, dim3 b, std
     snprintf(t, sizeof t, " (%.1f ms)", ms);
     line(detail.empty(), "race    " + name + " " + label + " " + geometry(g, b) + t, detail);
     free_buffers();
+}
+
+template <class... A>
+void race(const std::string& label, const std::string& name, dim3 g, dim3 b, std::vector<Out> outs, A... args) {
+    race_smem(label, name, g, b, 0, outs, args...);
 }
 
 unsigned cdiv(int a, int b) { return (unsigned)((a + b - 1) / b); }
@@ -315,6 +321,40 @@ void scatter_add_case() {
          {out(o, 60)}, o, lo, (const int*)index, li, (const T*)dev_rand<T>(24, -2, 2), li, 24, 1, dev_fill<int>(1, 0));
 }
 
+// patch_sentence_ot.cu: B1=3 images x B2=5 reports, N=13, M=5, D=37 (a partial D tile), a masked patch
+// and a 1-sentence report; both forward versions (v2 with 2 reports per block: a partial last group) and
+// both backward kernels, whose blocks each own one image's / report's gradient rows.
+void ot_family() {
+    int b1 = 3, b2 = 5, n = 13, m = 5, d = 37, iters = 7;
+    float eps = 0.1f;
+    auto inputs = [&](float*& p, float*& pm, float*& s, float*& sm) {
+        p = dev_rand<float>(b1 * n * d, -1, 1);
+        s = dev_rand<float>(b2 * m * d, -1, 1);
+        pm = dev_fill<float>(b1 * n, 1.0f);
+        sm = dev_fill<float>(b2 * m, 1.0f);
+        pm[4] = 0.0f;
+        for (int q = 1; q < m; q++) sm[2 * m + q] = 0.0f;
+    };
+    float *p, *pm, *s, *sm;
+    for (int v = 1; v <= 2; v++) {
+        inputs(p, pm, s, sm);
+        float *sc = dev<float>(b1 * b2), *u = dev<float>(b1 * b2 * n), *vv = dev<float>(b1 * b2 * m);
+        int g = 2, shared = v == 1 ? 4 * (2 * n * m + n + m + 4) : 4 * (n * 32 + g * (m * 32 + 2 * n * m + n + m));
+        race_smem("B1=3 B2=5 N=13 M=5 D=37", "patch_sentence_ot_kernel" + std::to_string(v) + "_f32",
+                  dim3(v == 1 ? b1 * b2 : b1 * cdiv(b2, g)), dim3(v == 1 ? 128 : 32 * g), shared,
+                  {out(sc, b1 * b2), out(u, b1 * b2 * n), out(vv, b1 * b2 * m)}, sc, u, vv, (const float*)p, (const float*)pm,
+                  (const float*)s, (const float*)sm, b1, b2, n, m, d, eps, iters);
+    }
+    for (int side = 0; side < 2; side++) {
+        inputs(p, pm, s, sm);
+        float* grad = dev<float>(side == 0 ? b1 * n * d : b2 * m * d);
+        const float *g = dev_rand<float>(b1 * b2, -1, 1), *u = dev_rand<float>(b1 * b2 * n, 0, 1), *vv = dev_rand<float>(b1 * b2 * m, 0, 1);
+        race_smem("B1=3 B2=5 N=13 M=5 D=37", side == 0 ? "patch_sentence_ot_backward_patches_kernel1_f32" : "patch_sentence_ot_backward_sentences_kernel1_f32",
+                  dim3(side == 0 ? b1 : b2), dim3(128), 4 * n * m, {out(grad, side == 0 ? b1 * n * d : b2 * m * d)}, grad, g, u, vv,
+                  (const float*)p, (const float*)pm, (const float*)s, (const float*)sm, b1, b2, n, m, d, eps);
+    }
+}
+
 void production_kernels() {
     reduce_family<float>();
     reduce_family<double>();
@@ -331,6 +371,7 @@ void production_kernels() {
     topk_family<float>();
     topk_family<double>();
     topk_family<int>();
+    ot_family();
     scatter_add_case<float>();
     scatter_add_case<double>();
     scatter_add_case<int>();

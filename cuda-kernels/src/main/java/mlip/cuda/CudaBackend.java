@@ -43,7 +43,9 @@ public final class CudaBackend implements Backend {
             REDUCE = "reduce_kernel2_", ARGREDUCE = "argreduce_kernel1_", SOFTMAX = "softmax_forward_kernel2_",
             LAYERNORM = "layernorm_forward_kernel2_", CE = "crossentropy_forward_kernel1_",
             SGEMM = "sgemm_kernel3_f32", GEMM_F64 = "gemm_kernel2_f64", GATHER = "gather_kernel1_",
-            INDEX_SELECT = "index_select_kernel1_", SCATTER_ADD = "scatter_add_kernel1_", TOPK = "topk_kernel1_";
+            INDEX_SELECT = "index_select_kernel1_", SCATTER_ADD = "scatter_add_kernel1_", TOPK = "topk_kernel1_",
+            OT_FORWARD = "patch_sentence_ot_kernel", OT_BACKWARD_P = "patch_sentence_ot_backward_patches_kernel1_f32",
+            OT_BACKWARD_S = "patch_sentence_ot_backward_sentences_kernel1_f32";
 
     private static final int MAX_DIMS = 8;
     private static final int WARPS_PER_BLOCK = 8; // "warp per row, block 256"
@@ -538,5 +540,64 @@ public final class CudaBackend implements Backend {
         Tensor kept = reduce(ReduceOp.SUM, binary(BinaryOp.NE, tg, full(new int[]{rows}, DType.I32, ignoreIndex)), new int[]{0}, false);
         int count = ((int[]) toHost(kept))[0];
         return binary(BinaryOp.DIV, total, full(new int[0], logits.dtype(), count));
+    }
+
+    // ------------------------------------------------------------------ MLIP ops (patch_sentence_ot.cu)
+
+    /** Shared memory a block may use without the opt-in attribute. */
+    private static final int SHARED_LIMIT = 48 * 1024, OT_TILE = 32;
+
+    /**
+     * The OT kernel for F32 (F64 runs Backend's composite, device ops only): version 2 with as many reports
+     * per block (1..8) as fit in 40 KB of shared memory, version 1 when even one does not, and an error when
+     * neither fits (N * M too large for a pair's plan in shared memory).
+     */
+    @Override
+    public Tensor[] patchSentenceOt(Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask, double eps, int iterations) {
+        if (patches.dtype() != DType.F32) return Backend.super.patchSentenceOt(patches, patchMask, sentences, sentenceMask, eps, iterations);
+        Tensor p = contig(patches), s = contig(sentences);
+        int b1 = p.size(0), n = p.size(1), d = p.size(2), b2 = s.size(0), m = s.size(1);
+        Tensor scores = empty(DType.F32, new int[]{b1, b2});
+        Tensor u = empty(DType.F32, new int[]{b1, b2, n}), v = empty(DType.F32, new int[]{b1, b2, m});
+        if (b1 == 0 || b2 == 0) return new Tensor[]{scores, u, v};
+        long base = 4L * n * OT_TILE, perPair = 4L * (m * OT_TILE + 2L * n * m + n + m);
+        int g = (int) Math.min(8, (40 * 1024 - base) / perPair);
+        Object[] args = {ptr(scores), ptr(u), ptr(v), ptr(p), maskPtr(patchMask), ptr(s), maskPtr(sentenceMask), b1, b2, n, m, d, (float) eps, iterations};
+        if (g >= 1) {
+            dev.launch(OT_FORWARD + "2_f32", b1 * ((b2 + g - 1) / g), 32 * g, (int) (base + g * perPair), args);
+        } else {
+            long shared = 4L * (2L * n * m + n + m + 4);
+            need(shared <= SHARED_LIMIT, "patchSentenceOt: N=" + n + " x M=" + m + " needs " + shared + " bytes of shared memory per pair (limit " + SHARED_LIMIT + ")");
+            dev.launch(OT_FORWARD + "1_f32", b1 * b2, 128, (int) shared, args);
+        }
+        return new Tensor[]{scores, u, v};
+    }
+
+    @Override
+    public Tensor[] patchSentenceOtScoresBackward(Tensor gradScores, Tensor patches, Tensor patchMask, Tensor sentences, Tensor sentenceMask,
+                                                  Tensor rowScalings, Tensor colScalings, double eps) {
+        if (patches.dtype() != DType.F32) {
+            return Backend.super.patchSentenceOtScoresBackward(gradScores, patches, patchMask, sentences, sentenceMask, rowScalings, colScalings, eps);
+        }
+        Tensor p = contig(patches), s = contig(sentences), g = contig(gradScores), u = contig(rowScalings), v = contig(colScalings);
+        int b1 = p.size(0), n = p.size(1), d = p.size(2), b2 = s.size(0), m = s.size(1);
+        Tensor dP = empty(DType.F32, p.shape()), dS = empty(DType.F32, s.shape());
+        long shared = 4L * n * m;
+        need(shared <= SHARED_LIMIT, "patchSentenceOtScoresBackward: N=" + n + " x M=" + m + " needs " + shared + " bytes of shared memory (limit " + SHARED_LIMIT + ")");
+        Object[] args = {ptr(g), ptr(u), ptr(v), ptr(p), maskPtr(patchMask), ptr(s), maskPtr(sentenceMask), b1, b2, n, m, d, (float) eps};
+        if (b1 > 0) dev.launch(OT_BACKWARD_P, b1, 128, (int) shared, prepend(ptr(dP), args));
+        if (b2 > 0) dev.launch(OT_BACKWARD_S, b2, 128, (int) shared, prepend(ptr(dS), args));
+        return new Tensor[]{dP, dS};
+    }
+
+    private CUdeviceptr maskPtr(Tensor mask) {
+        return mask == null ? new CUdeviceptr() : ptr(contig(mask.to(DType.F32)));
+    }
+
+    private static Object[] prepend(Object first, Object[] rest) {
+        Object[] all = new Object[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
     }
 }

@@ -46,7 +46,7 @@ import mlip.tensor.Device;
 public final class JCudaDevice {
     /** The kernel families: one {@code .cu} file, one PTX module each. */
     static final List<String> FAMILIES = List.of("elementwise", "gelu", "reduce", "random", "indexing", "adamw",
-            "softmax", "layernorm", "crossentropy", "sgemm", "topk");
+            "softmax", "layernorm", "crossentropy", "sgemm", "topk", "patch_sentence_ot");
 
     private static final Pattern ENTRY = Pattern.compile("^\\.visible \\.entry (\\w+)\\(", Pattern.MULTILINE);
     private static final Map<Device, JCudaDevice> OPEN = new HashMap<>();

@@ -357,7 +357,121 @@ public final class KernelLab {
             public void launch() { dev.launch(k, dev.grid1d(n), 256, 0, dout, n, 5L, 0L, 0L, 0); }
             public float[] output() { return download(dout, n); }
         }, rnd, 4.0 * n, "GB/s", 0));
+        otFamilies(fs, small);
         return fs;
+    }
+
+    /**
+     * patch_sentence_ot.cu: forward (scores, then u, then v, compared as one array) and the two backward
+     * kernels, against {@link #otReference} in double. SMALL: B=6, N=13 (one patch masked per image),
+     * M=5 (report j keeps 1 + j % 5 sentences), D=37; LARGE: paper-vitb16's B=128, N=98, M=16, E=512.
+     */
+    private void otFamilies(List<Family> fs, boolean small) {
+        int b = small ? 6 : 128, n = small ? 13 : 98, m = small ? 5 : 16, d = small ? 37 : 512, iters = 20;
+        double eps = 0.1;
+        float[] p = unitRows(randn(b * n * d), d), s = unitRows(randn(b * m * d), d), g = randn(b * b);
+        float[] pm = new float[b * n], sm = new float[b * m];
+        for (int i = 0; i < b * n; i++) pm[i] = i % n == (i / n) % n ? 0 : 1;
+        for (int j = 0; j < b * m; j++) sm[j] = j % m <= (j / m) % m ? 1 : 0;
+        float[][] ref = otReference(p, pm, s, sm, g, b, n, m, d, eps, iters);
+        CUdeviceptr dp = upload(p), ds = upload(s), dpm = upload(pm), dsm = upload(sm), dg = upload(g), du = upload(ref[1]), dv = upload(ref[2]);
+        CUdeviceptr sc = dev.alloc(4L * b * b), uo = dev.alloc(4L * b * b * n), vo = dev.alloc(4L * b * b * m);
+        CUdeviceptr gp = dev.alloc(4L * b * n * d), gs = dev.alloc(4L * b * m * d);
+        float[] fwdRef = concat(ref[0], ref[1], ref[2]);
+        double fwdFlops = (double) b * b * (2.0 * n * m * d + 4.0 * n * m * iters), bwdFlops = (double) b * b * 4.0 * n * m * d;
+        fs.add(new Family("patch-sentence OT forward", versions("patch_sentence_ot_kernel", "_f32"), k -> new Case() {
+            public void launch() {
+                boolean v1 = k.contains("_kernel1_");
+                int groups = 2;   // v2: reports per block (CudaBackend picks up to 8 by shared memory)
+                int shared = v1 ? 4 * (2 * n * m + n + m + 4) : 4 * (n * 32 + groups * (m * 32 + 2 * n * m + n + m));
+                dev.launch(k, v1 ? b * b : b * ((b + groups - 1) / groups), v1 ? 128 : 32 * groups, shared,
+                        sc, uo, vo, dp, dpm, ds, dsm, b, b, n, m, d, (float) eps, iters);
+            }
+            public float[] output() { return concat(download(sc, b * b), download(uo, b * b * n), download(vo, b * b * m)); }
+        }, fwdRef, fwdFlops, "GFLOP/s", 2e-4));
+        fs.add(new Family("patch-sentence OT backward dP", versions("patch_sentence_ot_backward_patches_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, b, 128, 4 * n * m, gp, dg, du, dv, dp, dpm, ds, dsm, b, b, n, m, d, (float) eps); }
+            public float[] output() { return download(gp, b * n * d); }
+        }, ref[3], bwdFlops, "GFLOP/s", 1e-4));
+        fs.add(new Family("patch-sentence OT backward dS", versions("patch_sentence_ot_backward_sentences_kernel", "_f32"), k -> new Case() {
+            public void launch() { dev.launch(k, b, 128, 4 * n * m, gs, dg, du, dv, dp, dpm, ds, dsm, b, b, n, m, d, (float) eps); }
+            public float[] output() { return download(gs, b * m * d); }
+        }, ref[4], bwdFlops, "GFLOP/s", 1e-4));
+    }
+
+    private static float[] unitRows(float[] x, int d) {
+        for (int r = 0; r < x.length / d; r++) {
+            double ss = 0;
+            for (int q = 0; q < d; q++) ss += x[r * d + q] * x[r * d + q];
+            for (int q = 0; q < d; q++) x[r * d + q] /= (float) Math.sqrt(ss);
+        }
+        return x;
+    }
+
+    private static float[] concat(float[]... parts) {
+        int len = 0;
+        for (float[] a : parts) len += a.length;
+        float[] out = new float[len];
+        int at = 0;
+        for (float[] a : parts) {
+            System.arraycopy(a, 0, out, at, a.length);
+            at += a.length;
+        }
+        return out;
+    }
+
+    /**
+     * The OT op in double by Backend.patchSentenceOt's rules, pair by pair: {scores (B, B), u (B, B, N),
+     * v (B, B, M), dP (B, N, D), dS (B, M, D)} for gradient g (B, B) of the scores.
+     */
+    static float[][] otReference(float[] p, float[] pm, float[] s, float[] sm, float[] g, int b, int n, int m, int d, double eps, int iters) {
+        float[] scores = new float[b * b], uo = new float[b * b * n], vo = new float[b * b * m], dp = new float[b * n * d], ds = new float[b * m * d];
+        double[] cos = new double[n * m], k = new double[n * m], u = new double[n], v = new double[m];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < b; j++) {
+                int rows = 0, cols = 0;
+                for (int q = 0; q < n; q++) rows += pm[i * n + q] != 0 ? 1 : 0;
+                for (int r = 0; r < m; r++) cols += sm[j * m + r] != 0 ? 1 : 0;
+                for (int q = 0; q < n; q++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int r = 0; r < m; r++) {
+                        double c = 0;
+                        for (int e = 0; e < d; e++) c += (double) p[(i * n + q) * d + e] * s[(j * m + r) * d + e];
+                        cos[q * m + r] = c;
+                        if (pm[i * n + q] != 0 && sm[j * m + r] != 0) max = Math.max(max, c);
+                    }
+                    for (int r = 0; r < m; r++) k[q * m + r] = pm[i * n + q] != 0 && sm[j * m + r] != 0 ? Math.exp((cos[q * m + r] - max) / eps) : 0;
+                }
+                Arrays.fill(v, 1);
+                for (int it = 0; it < iters; it++) {
+                    for (int q = 0; q < n; q++) {
+                        double kv = 0;
+                        for (int r = 0; r < m; r++) kv += k[q * m + r] * v[r];
+                        u[q] = kv > 0 ? 1.0 / Math.max(rows, 1) / kv : 0;
+                    }
+                    for (int r = 0; r < m; r++) {
+                        double ku = 0;
+                        for (int q = 0; q < n; q++) ku += k[q * m + r] * u[q];
+                        v[r] = ku > 0 ? 1.0 / Math.max(cols, 1) / ku : 0;
+                    }
+                }
+                double score = 0, gij = g[i * b + j];
+                for (int q = 0; q < n; q++) {
+                    for (int r = 0; r < m; r++) {
+                        double t = u[q] * k[q * m + r] * v[r];
+                        score += t * cos[q * m + r];
+                        for (int e = 0; e < d; e++) {
+                            dp[(i * n + q) * d + e] += (float) (gij * t * s[(j * m + r) * d + e]);
+                            ds[(j * m + r) * d + e] += (float) (gij * t * p[(i * n + q) * d + e]);
+                        }
+                    }
+                }
+                scores[i * b + j] = (float) score;
+                for (int q = 0; q < n; q++) uo[(i * b + j) * n + q] = (float) u[q];
+                for (int r = 0; r < m; r++) vo[(i * b + j) * m + r] = (float) v[r];
+            }
+        }
+        return new float[][]{scores, uo, vo, dp, ds};
     }
 
     private static float[] filled(int n, float v) {
