@@ -355,6 +355,75 @@ void ot_family() {
     }
 }
 
+// topk_mask.cu: both selection versions (kernel1 with its dynamic shared memory) on rows with ties, a NaN
+// and a -0.0/0.0 tie; N = 37 (not a power of two, D = 19: scalar gather) and N = 300 (more keys than threads,
+// D = 8: float4 gather); k = 9, k = N. The backward with distinct indices (as the forward emits) and with
+// repeats (the serial-sum path).
+void topk_mask_family() {
+    struct Shape { int B, N, k, D; };
+    for (Shape s : {Shape{3, 37, 9, 19}, Shape{2, 300, 151, 8}, Shape{2, 37, 37, 4}}) {
+        for (int v = 1; v <= 2; v++) {
+            int P = 1;
+            while (P < s.N) P <<= 1;
+            float* sc = dev_rand<float>(s.B * s.N, -2, 2, 9);  // 9 levels: ties
+            sc[5] = NAN, sc[6] = -0.0f, sc[s.N + 1] = 0.0f;
+            float* vals = dev<float>(s.B * s.k * s.D);
+            int* idx = dev<int>(s.B * s.k);
+            race_smem("B=" + std::to_string(s.B) + " N=" + std::to_string(s.N) + " k=" + std::to_string(s.k) + " D=" +
+                          std::to_string(s.D) + " (ties, NaN, -0)",
+                      "topk_mask_kernel" + std::to_string(v) + "_f32", dim3(s.B), dim3(256), v == 1 ? 4 * (2 * P + s.N) : 0,
+                      {out(vals, s.B * s.k * s.D), Out{idx, (size_t)s.B * s.k, 4}}, vals, idx,
+                      (const float*)dev_rand<float>(s.B * s.N * s.D, -1, 1), (const float*)sc, s.B, s.N, s.k, s.D);
+        }
+    }
+    for (int repeats = 0; repeats < 2; repeats++) {
+        for (int D : {19, 8}) {
+            int B = 3, N = 70, k = 9;
+            int* idx = dev<int>(B * k);
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < k; j++) idx[b * k + j] = repeats ? (j * 7 + b) % 5 * 13 : j * 7 + b;  // rows in 3 chunks
+            float* dx = dev<float>(B * N * D);
+            race("B=3 N=70 k=9 D=" + std::to_string(D) + (repeats ? " (repeated indices)" : " (distinct indices)"),
+                 "topk_mask_backward_kernel1_f32", dim3(B, cdiv(N, 32)), dim3(256), {out(dx, B * N * D)}, dx,
+                 (const float*)dev_rand<float>(B * k * D, -1, 1), (const int*)idx, B, N, k, D, dev_fill<int>(1, 0));
+        }
+    }
+}
+
+// attention.cu: d=40 (a second, partial column slot per lane); B=2 H=2, Tq=37 queries (a partial 32-query
+// tile) against Tk=21 keys (Tq != Tk, a partial key tile) with keys 3 and 20 of batch 0 padded, then B=1 H=1
+// Tq=Tk=33 without a mask. Both forward versions, the preprocess, and the backward's two block kinds in one launch
+// (dk/dv blocks own 32 keys, dq blocks 32 queries; each writes its rows alone).
+void attention_family() {
+    struct Shape { int B, H, tq, tk; bool padded; };
+    for (Shape s : {Shape{2, 2, 37, 21, true}, Shape{1, 1, 33, 33, false}}) {
+        int B = s.B, H = s.H, d = 40, bh = B * H, tq = s.tq, tk = s.tk, shared = 4 * 96 * d;
+        float scale = 1.0f / std::sqrt((float)d);
+        auto pad = [&]() -> const int* {
+            if (!s.padded) return nullptr;
+            int* p = dev_fill<int>(B * tk, 0);
+            p[3] = 1, p[20] = 1;
+            return p;
+        };
+        auto in = [&](int rows) { return (const float*)dev_rand<float>((size_t)bh * rows * d, -1, 1); };
+        std::string label = "B=" + std::to_string(B) + " H=" + std::to_string(H) + " Tq=" + std::to_string(tq) + " Tk=" + std::to_string(tk) + " d=40" + (s.padded ? " (padded keys)" : "");
+        for (int v = 1; v <= 2; v++) {
+            float *o = dev<float>(bh * tq * d), *lse = dev<float>(bh * tq);
+            race_smem(label, "attention_forward_kernel" + std::to_string(v) + "_f32",
+                      dim3(v == 1 ? cdiv(bh * tq, 128) : bh * cdiv(tq, 32)), dim3(128), v == 1 ? 0 : shared,
+                      {out(o, bh * tq * d), out(lse, bh * tq)}, o, lse, in(tq), in(tk), in(tk), pad(), B, H, tq, tk, d, scale);
+        }
+        float* D = dev<float>(bh * tq);
+        race(label, "attention_backward_preprocess_kernel1_f32", dim3(cdiv(bh * tq, 8)), dim3(256), {out(D, bh * tq)}, D, in(tq),
+             in(tq), bh * tq, d);
+        float *dq = dev<float>(bh * tq * d), *dk = dev<float>(bh * tk * d), *dv = dev<float>(bh * tk * d);
+        race_smem(label, "attention_backward_kernel1_f32", dim3(bh * (cdiv(tk, 32) + cdiv(tq, 32))), dim3(128), shared,
+                  {out(dq, bh * tq * d), out(dk, bh * tk * d), out(dv, bh * tk * d)}, dq, dk, dv, in(tq), in(tq), in(tk), in(tk),
+                  (const float*)dev_rand<float>(bh * tq, 1, 3), (const float*)dev_rand<float>(bh * tq, -1, 1), pad(), B, H, tq, tk,
+                  d, scale);
+    }
+}
+
 void production_kernels() {
     reduce_family<float>();
     reduce_family<double>();
@@ -372,9 +441,11 @@ void production_kernels() {
     topk_family<double>();
     topk_family<int>();
     ot_family();
+    attention_family();
     scatter_add_case<float>();
     scatter_add_case<double>();
     scatter_add_case<int>();
+    topk_mask_family();
     {
         int N = 40, D = 19, V = 7;  // 40 rows onto 7 embeddings: many atomic collisions
         float* dw = dev_fill<float>(V * D, 0.0f);

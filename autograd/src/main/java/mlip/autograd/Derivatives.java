@@ -62,7 +62,7 @@ final class Derivatives {
             case LOG_SOFTMAX -> new Tensor[]{g.sub(out.exp().mul(g.sum(n.ints[0], true)))};
             case LAYER_NORM -> layerNormBackward(n, g);
             case CROSS_ENTROPY -> new Tensor[]{crossEntropyBackward(a, n.saved[0], n.ints[0], n.scalar, Reduction.values()[n.ints[1]], g)};
-            case ATTENTION -> attentionBackward(in[0].value(), in[1].value(), in[2].value(), n.saved[0], g);
+            case ATTENTION -> attentionBackward(in[0].value(), in[1].value(), in[2].value(), n, g);
             case PATCH_SENTENCE_OT -> otScoresBackward(a, b, n, g);
             case TOPK_GATHER -> new Tensor[]{Tensor.topkGatherBackward(g, n.saved[0], n.ints[0])};
         };
@@ -176,7 +176,7 @@ final class Derivatives {
         return switch (reduction) {
             case NONE -> d.mul(g.unsqueeze(1));
             case SUM -> d.mul(g);
-            case MEAN -> d.mul(g).div(keep.sum().item());
+            case MEAN -> d.mul(g).div(keep.sum());                                          // the count stays on the device
         };
     }
 
@@ -191,14 +191,13 @@ final class Derivatives {
     }
 
     /**
-     * o = p v, p = softmax(s), s = q k^T / sqrt(d): dv = p^T g; dp = g v^T; ds = p * (dp - sum(dp * p));
-     * dq = ds k / sqrt(d); dk = ds^T q / sqrt(d). Padded keys have p = 0, so they get no gradient.
+     * o = p v, p = softmax(s), s = q k^T / sqrt(d): dv = p^T g; dp = g v^T; ds = p * (dp - rowsum(g * o));
+     * dq = ds k / sqrt(d); dk = ds^T q / sqrt(d). Padded keys have p = 0, so they get no gradient. The backend's
+     * fused backward ({@link Tensor#attentionBackward}) rebuilds p from the saved lse;
+     * saved = {out (B, H, Tq, d), lse (B, H, Tq), keyPadding or null}.
      */
-    static Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor p, Tensor g) {
-        double scale = 1 / Math.sqrt(q.size(-1));
-        Tensor dv = p.transpose(-2, -1).matmul(g);
-        Tensor dp = g.matmul(v.transpose(-2, -1));
-        Tensor ds = p.mul(dp.sub(dp.mul(p).sum(-1, true))).mul(scale);
-        return new Tensor[]{ds.matmul(k), ds.transpose(-2, -1).matmul(q), dv};
+    static Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Node n, Tensor g) {
+        Tensor.AttentionGrads r = Tensor.attentionBackward(g, q, k, v, n.saved[0], n.saved[1], n.saved[2]);
+        return new Tensor[]{r.dq(), r.dk(), r.dv()};
     }
 }

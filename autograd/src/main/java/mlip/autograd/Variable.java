@@ -343,11 +343,13 @@ public final class Variable {
     /**
      * Scaled-dot-product attention {@code softmax(q k^T / sqrt(d) + mask) v} for q, k, v of shape
      * {@code (B, H, T, d)}; {@code keyPadding} (B, T), nonzero where a key is padding, or null.
-     * Saves only the attention probabilities for backward.
+     * One fused op ({@link Tensor#attention}): saves its output and the per-query log-sum-exp (B, H, Tq) for
+     * backward, never the (B, H, Tq, Tk) probabilities. A query whose keys are all padding gets NaN, as in
+     * PyTorch; callers keep one real key (CLS).
      */
     public static Variable attention(Variable q, Variable k, Variable v, Tensor keyPadding) {
-        Tensor p = Attention.probabilities(q.value, k.value, keyPadding);   // (B, H, Tq, Tk)
-        return record(Op.ATTENTION, p.matmul(v.value), new Tensor[]{p}, null, 0, q, k, v);
+        Tensor.AttentionResult r = Tensor.attention(q.value, k.value, v.value, keyPadding);
+        return record(Op.ATTENTION, r.out(), new Tensor[]{r.out(), r.lse(), keyPadding}, null, 0, q, k, v);
     }
 
     // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
@@ -375,8 +377,8 @@ public final class Variable {
     }
 
     /**
-     * Per image of this {@code (B, N, D)}, the rows of the {@code k} highest {@code scores (B, N)}, sorted by
-     * score, ties to the lower index: values {@code (B, k, D)} whose gradient scatters back to the picked rows;
+     * Per image of this {@code (B, N, D)}, the rows of the {@code k} highest {@code scores (B, N)} (ties to the
+     * lower index), in ascending patch order: values {@code (B, k, D)} whose gradient scatters back to the picked rows;
      * none flows to the scores.
      *
      * <pre>{@code

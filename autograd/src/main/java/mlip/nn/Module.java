@@ -72,6 +72,15 @@ public abstract class Module {
         return training;
     }
 
+    /** Moves every parameter to {@code device} (values copied once; gradients cleared). Returns this. */
+    public Module to(mlip.tensor.Device device) {
+        for (Variable v : namedParameters().values()) {
+            v.zeroGrad();
+            v.assign(v.value().to(device));
+        }
+        return this;
+    }
+
     /** Clears every parameter's gradient. */
     public void zeroGrad() {
         namedParameters().values().forEach(Variable::zeroGrad);

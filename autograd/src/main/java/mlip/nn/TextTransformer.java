@@ -81,8 +81,9 @@ public final class TextTransformer extends Module {
      */
     public Variable forwardEmbeddings(Variable words, Tensor attentionMask) {
         int b = words.size(0), t = words.size(1);
-        Tensor positions = Tensor.arange(t).unsqueeze(0).expand(b, t);
-        Tensor types = Tensor.zeros(mlip.tensor.DType.I32, b, t);
+        mlip.tensor.Device dev = words.value().device();
+        Tensor positions = Tensor.arange(t, dev).unsqueeze(0).expand(b, t);
+        Tensor types = Tensor.full(mlip.tensor.DType.I32, dev, 0, b, t);
         Variable x = words.add(positionEmbeddings.forward(positions)).add(tokenTypeEmbeddings.forward(types));
         x = dropout.forward(embeddingsNorm.forward(x));
         Tensor keyPadding = attentionMask == null ? null : attentionMask.eq(0);

@@ -40,15 +40,20 @@ public final class GradClip {
         return total;
     }
 
-    /** The L2 norm of all gradients taken together, computed in double; 0 when none has a gradient. */
+    /**
+     * The L2 norm of all gradients taken together, computed in double; 0 when none has a gradient. The squares
+     * are summed on the gradients' device and read back once (one device-to-host copy per call, not one per
+     * parameter); the additions run in parameter order, so the bits are those of a plain double sum.
+     */
     public static double globalNorm(Collection<Variable> params) {
-        double sumSq = 0;
+        Tensor sumSq = null;                                                         // () F64
         for (Variable p : params) {
             Tensor g = p.grad();
             if (g == null || g.numel() == 0) continue;
             // The engine's reductions use a fixed chunking, so this is deterministic run to run.
-            sumSq += g.to(DType.F64).square().sum().item();
+            Tensor s = g.to(DType.F64).square().sum();
+            sumSq = sumSq == null ? s : sumSq.add(s);
         }
-        return Math.sqrt(sumSq);
+        return sumSq == null ? 0 : Math.sqrt(sumSq.item());
     }
 }

@@ -116,6 +116,8 @@ class GradcheckTest {
         c.add(new Case(Op.CROSS_ENTROPY, "sum", v -> v[0].crossEntropy(idx(new int[]{1, 2, 0}, 3), -100, 0.2, Reduction.SUM), new Tensor[]{r(3, 4)}));
         c.add(new Case(Op.ATTENTION, "key padding", v -> Variable.attention(v[0], v[1], v[2], Tensor.of(new int[]{0, 0, 1, 0, 0, 0}, 2, 3)),
                 new Tensor[]{r(2, 2, 4, 3), r(2, 2, 3, 3), r(2, 2, 3, 3)}));
+        c.add(new Case(Op.ATTENTION, "no padding, Tq != Tk, transposed q", v -> Variable.attention(v[0].transpose(2, 3), v[1], v[2], null),
+                new Tensor[]{r(1, 3, 2, 5), r(1, 3, 4, 2), r(1, 3, 4, 2)}));
         c.add(otCase("masks: full, 1 of 4 patches; 1 sentence, full", Tensor.of(new double[]{1, 1, 1, 1, 1, 0, 0, 0}, 2, 4),
                 Tensor.of(new double[]{1, 0, 0, 1, 1, 1, 1, 1, 0}, 3, 3)));
         c.add(otCase("no masks", null, null));

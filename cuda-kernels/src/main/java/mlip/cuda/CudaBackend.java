@@ -1,6 +1,9 @@
 package mlip.cuda;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.jcublas.JCublas2;
@@ -52,7 +55,17 @@ public final class CudaBackend implements Backend {
 
     private final JCudaDevice dev;
     private final boolean useCublas;
-    private final CUdeviceptr err; // index-error flag for gather/scatter/CE
+    // Index errors are checked without a sync per op: each indexing kernel gets its own flag slot, and all
+    // pending slots are read in one copy just before the next device-to-host copy (toHost), which then throws
+    // the first failing op's error. A training step thus reads flags once after the forward and once after
+    // the backward, instead of once per gather/scatter/embedding/cross-entropy.
+    private static final int ERR_SLOTS = 64;
+    private final CUdeviceptr errs;   // ERR_SLOTS ints, 0 = no error
+    private final List<Pending> pending = new ArrayList<>();
+
+    /** An indexing op whose error flag has not been read yet, and how to report a nonzero flag. */
+    private record Pending(String op, IntFunction<RuntimeException> error) {
+    }
 
     public CudaBackend(JCudaDevice dev) {
         this(dev, System.getProperty("mlip.cuda.gemm", "auto"));
@@ -68,7 +81,8 @@ public final class CudaBackend implements Backend {
             throw new IllegalStateException(dev.device() + ": -Dmlip.cuda.gemm=cublas but cuBLAS is not available (" + dev.cublasProblem() + ")");
         }
         this.useCublas = !gemm.equals("kernel") && dev.hasCublas();
-        this.err = dev.alloc(4);
+        this.errs = dev.alloc(4L * ERR_SLOTS);
+        dev.zero(errs, 4L * ERR_SLOTS);
     }
 
     JCudaDevice jcuda() {
@@ -121,14 +135,26 @@ public final class CudaBackend implements Backend {
         return Math.max(1, (rows + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK);
     }
 
-    private void clearErr() {
-        dev.zero(err, 4);
+    /** The error-flag slot for an indexing kernel about to launch; an out-of-range index throws IndexOutOfBoundsException. */
+    private CUdeviceptr errSlot(String op) {
+        return errSlot(op, code -> new IndexOutOfBoundsException(op + ": an index is out of range (" + device() + ")"));
     }
 
-    private void checkErr(String op) {
-        int[] e = {0};
-        dev.copyDtoH(Pointer.to(e), err, 4);
-        if (e[0] != 0) throw new IndexOutOfBoundsException(op + ": an index is out of range (" + device() + ")");
+    private CUdeviceptr errSlot(String op, IntFunction<RuntimeException> error) {
+        if (pending.size() == ERR_SLOTS) checkIndexErrors();
+        pending.add(new Pending(op, error));
+        return errs.withByteOffset(4L * (pending.size() - 1));
+    }
+
+    /** Reads every pending flag in one copy and throws the first failing op's error (none pending: no copy). */
+    private void checkIndexErrors() {
+        if (pending.isEmpty()) return;
+        int[] e = new int[pending.size()];
+        dev.copyDtoH(Pointer.to(e), errs, 4L * e.length);
+        List<Pending> ops = List.copyOf(pending);
+        pending.clear();
+        dev.zero(errs, 4L * e.length);
+        for (int i = 0; i < e.length; i++) if (e[i] != 0) throw ops.get(i).error().apply(e[i]);
     }
 
     private static void need(boolean ok, String msg) {
@@ -159,6 +185,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Object toHost(Tensor x) {
+        checkIndexErrors();
         Tensor c = x.isContiguous() ? x : copy(x, x.dtype());
         int n = c.numel();
         long bytes = (long) n * x.dtype().bytes();
@@ -424,9 +451,7 @@ public final class CudaBackend implements Backend {
         Tensor out = empty(x.dtype(), index.shape());
         int n = index.numel();
         if (n == 0) return out;
-        clearErr();
-        dev.launch(GATHER + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), ptr(x), layout(x), ptr(index), layout(index), n, dim, err);
-        checkErr("gather");
+        dev.launch(GATHER + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), ptr(x), layout(x), ptr(index), layout(index), n, dim, errSlot("gather"));
         return out;
     }
 
@@ -441,9 +466,7 @@ public final class CudaBackend implements Backend {
         Tensor out = empty(x.dtype(), shape);
         int n = out.numel();
         if (n == 0) return out;
-        clearErr();
-        dev.launch(INDEX_SELECT + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), ptr(src), ptr(idx), outer, xDim, nIdx, inner, err);
-        checkErr("indexSelect");
+        dev.launch(INDEX_SELECT + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), ptr(src), ptr(idx), outer, xDim, nIdx, inner, errSlot("indexSelect"));
         return out;
     }
 
@@ -452,10 +475,8 @@ public final class CudaBackend implements Backend {
         Tensor out = copy(x, x.dtype());
         int n = index.numel();
         if (n == 0) return out;
-        clearErr();
         dev.launch(SCATTER_ADD + sfx(x.dtype()), dev.grid1d(n), 256, 0, ptr(out), layout(out), ptr(index), layout(index),
-                ptr(src), layout(src), n, dim, err);
-        checkErr("scatterAdd");
+                ptr(src), layout(src), n, dim, errSlot("scatterAdd"));
         return out;
     }
 
@@ -493,6 +514,52 @@ public final class CudaBackend implements Backend {
         return new Tensor[]{values, indices};
     }
 
+    // ------------------------------------------------------------------ top-k masking (topk_mask.cu)
+
+    /** Production topk_mask versions (KERNELS.md "topk_mask.cu"); kernel2's packed scan needs N < 65536. */
+    static final String TOPK_MASK = "topk_mask_kernel2_f32", TOPK_MASK_BACKWARD = "topk_mask_backward_kernel1_f32";
+    private static final int TOPK_MASK_MAX_N = 65535, TOPK_MASK_BWD_ROWS = 32;
+
+    /**
+     * F32 x and scores: one fused launch (radix select of the k-th score, kept indices in ascending patch
+     * order, gather of the kept rows), grid B, block 256. Other dtypes and N > 65535 run Backend's
+     * composite (device ops only).
+     */
+    @Override
+    public Tensor[] topkGather(Tensor x, Tensor scores, int k) {
+        if (x.ndim() != 3 || scores.ndim() != 2 || scores.size(0) != x.size(0) || scores.size(1) != x.size(1)) {
+            throw new IllegalArgumentException("topkGather: expects x (B, N, D) and scores (B, N), got " + Shape.str(x.shape()) + " and " + Shape.str(scores.shape()));
+        }
+        int b = x.size(0), n = x.size(1), d = x.size(2);
+        if (k < 0 || k > n) throw new IllegalArgumentException("topkGather: k=" + k + " out of range [0, " + n + "] for x of shape " + Shape.str(x.shape()));
+        if (x.dtype() != DType.F32 || scores.dtype() != DType.F32 || n > TOPK_MASK_MAX_N) return Backend.super.topkGather(x, scores, k);
+        Tensor xs = contig(x), sc = contig(scores);
+        Tensor values = empty(DType.F32, new int[]{b, k, d}), indices = empty(DType.I32, new int[]{b, k});
+        if (b > 0 && k > 0) dev.launch(TOPK_MASK, b, 256, 0, ptr(values), ptr(indices), ptr(xs), ptr(sc), b, n, k, d);
+        return new Tensor[]{values, indices};
+    }
+
+    /**
+     * F32: every element of dx (B, n, D) written once (rows not in indices get 0; repeated indices add up in
+     * slot order, as the CPU), grid (B, ceil(n / 32)), block 256; other dtypes run Backend's composite.
+     */
+    @Override
+    public Tensor topkGatherBackward(Tensor grad, Tensor indices, int n) {
+        if (grad.dtype() != DType.F32) return Backend.super.topkGatherBackward(grad, indices, n);
+        int b = grad.size(0), k = grad.size(1), d = grad.size(2);
+        Tensor g = contig(grad), idx = contig(indices), dx = empty(DType.F32, new int[]{b, n, d});
+        if (b == 0) return dx;
+        if (n == 0) {
+            if (k > 0) throw new IllegalArgumentException("topkGatherBackward: index out of range [0, 0) (" + device() + ")");
+            return dx;
+        }
+        CUdeviceptr err = errSlot("topkGatherBackward", e -> new IllegalArgumentException("topkGatherBackward: index "
+                + (e == 1 ? "< 0" : String.valueOf(e - 1)) + " out of range [0, " + n + ") (" + device() + ")"));
+        dev.launch(TOPK_MASK_BACKWARD, new int[]{b, (n + TOPK_MASK_BWD_ROWS - 1) / TOPK_MASK_BWD_ROWS, 1}, new int[]{256, 1, 1}, 0,
+                ptr(dx), ptr(g), ptr(idx), b, n, k, d, err);
+        return dx;
+    }
+
     // ------------------------------------------------------------------ fused
 
     @Override
@@ -528,18 +595,72 @@ public final class CudaBackend implements Backend {
         int rows = lg.size(0), c = lg.size(1);
         Tensor losses = empty(logits.dtype(), new int[]{rows});
         if (rows > 0) {
-            clearErr();
             dev.launch(CE + sfx(logits.dtype()), warpRowBlocks(rows), 256, 0, ptr(losses), ptr(lg), ptr(tg), rows, c, ignoreIndex,
-                    labelSmoothing, err);
-            checkErr("crossEntropy: target");
+                    labelSmoothing, errSlot("crossEntropy: target"));
         }
         if (reduction == Reduction.NONE) return losses;
         Tensor total = reduce(ReduceOp.SUM, losses, new int[]{0}, false);
         if (reduction == Reduction.SUM) return total;
-        // MEAN divides by the rows not ignored (counted on the device, read back as one int).
+        // MEAN divides by the rows not ignored, counted on the device (no sync).
         Tensor kept = reduce(ReduceOp.SUM, binary(BinaryOp.NE, tg, full(new int[]{rows}, DType.I32, ignoreIndex)), new int[]{0}, false);
-        int count = ((int[]) toHost(kept))[0];
-        return binary(BinaryOp.DIV, total, full(new int[0], logits.dtype(), count));
+        return binary(BinaryOp.DIV, total, copy(kept, logits.dtype()));
+    }
+
+    // ------------------------------------------------------------------ attention (attention.cu)
+
+    /** Production attention kernels (KERNELS.md "attention.cu"). */
+    static final String ATTENTION_FORWARD = "attention_forward_kernel2_f32", ATTENTION_BACKWARD_PRE = "attention_backward_preprocess_kernel1_f32",
+            ATTENTION_BACKWARD = "attention_backward_kernel1_f32";
+    /**
+     * Largest head dim the attention kernels take: their blocks hold 96 rows of d floats in shared memory
+     * (384 d bytes, 48 KB at 128) and a lane owns 4 of the d output columns.
+     */
+    static final int ATTENTION_MAX_D = 128;
+    private static final int ATTENTION_TILE = 32, ATTENTION_THREADS = 128;
+
+    /**
+     * F32 with d <= {@value #ATTENTION_MAX_D}: one launch of the flash-style forward (grid B H ceil(Tq / 32), block
+     * 128, 384 d bytes of shared memory), out and lse written, nothing of size Tq x Tk. F64, and F32 with a larger
+     * d, run Backend's composite (device ops only, never a copy to the CPU).
+     */
+    @Override
+    public Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        if (q.dtype() != DType.F32 || q.size(-1) > ATTENTION_MAX_D) return Backend.super.attention(q, k, v, keyPadding);
+        int b = q.size(0), h = q.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3);
+        Tensor qc = contig(q), kc = contig(k), vc = contig(v);
+        Tensor out = empty(DType.F32, new int[]{b, h, tq, d}), lse = empty(DType.F32, new int[]{b, h, tq});
+        int blocks = b * h * ((tq + ATTENTION_TILE - 1) / ATTENTION_TILE);
+        if (blocks > 0 && tk > 0) {
+            dev.launch(ATTENTION_FORWARD, blocks, ATTENTION_THREADS, 384 * d, ptr(out), ptr(lse), ptr(qc), ptr(kc), ptr(vc), paddingPtr(keyPadding),
+                    b, h, tq, tk, d, (float) (1 / Math.sqrt(d)));
+        }
+        return new Tensor[]{out, lse};
+    }
+
+    /**
+     * F32 with d <= {@value #ATTENTION_MAX_D}: D = rowsum(dout * out) (warp per row), then one launch whose first
+     * B H ceil(Tk / 32) blocks own 32 keys each (dk, dv) and the next B H ceil(Tq / 32) own 32 queries each (dq),
+     * p rebuilt from lse; no atomics, so the gradients are deterministic. Otherwise Backend's composite.
+     */
+    @Override
+    public Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding) {
+        if (q.dtype() != DType.F32 || q.size(-1) > ATTENTION_MAX_D) return Backend.super.attentionBackward(dout, q, k, v, out, lse, keyPadding);
+        int b = q.size(0), h = q.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3);
+        Tensor g = contig(dout), o = contig(out), l = contig(lse), qc = contig(q), kc = contig(k), vc = contig(v);
+        Tensor dq = empty(DType.F32, q.shape()), dk = empty(DType.F32, k.shape()), dv = empty(DType.F32, v.shape());
+        Tensor rowDots = empty(DType.F32, new int[]{b, h, tq});
+        int rows = b * h * tq, tiles = (tk + ATTENTION_TILE - 1) / ATTENTION_TILE + (tq + ATTENTION_TILE - 1) / ATTENTION_TILE;
+        if (rows > 0) dev.launch(ATTENTION_BACKWARD_PRE, warpRowBlocks(rows), 256, 0, ptr(rowDots), ptr(g), ptr(o), rows, d);
+        if (b * h > 0 && tk > 0) {
+            dev.launch(ATTENTION_BACKWARD, b * h * tiles, ATTENTION_THREADS, 384 * d, ptr(dq), ptr(dk), ptr(dv), ptr(g), ptr(qc), ptr(kc), ptr(vc),
+                    ptr(l), ptr(rowDots), paddingPtr(keyPadding), b, h, tq, tk, d, (float) (1 / Math.sqrt(d)));
+        }
+        return new Tensor[]{dq, dk, dv};
+    }
+
+    /** The kernels' {@code const int* pad} (B, Tk), nonzero = padded, or a null pointer. */
+    private CUdeviceptr paddingPtr(Tensor keyPadding) {
+        return keyPadding == null ? new CUdeviceptr() : ptr(contig(keyPadding.to(DType.I32)));
     }
 
     // ------------------------------------------------------------------ MLIP ops (patch_sentence_ot.cu)

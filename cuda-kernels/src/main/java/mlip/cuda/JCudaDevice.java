@@ -46,7 +46,7 @@ import mlip.tensor.Device;
 public final class JCudaDevice {
     /** The kernel families: one {@code .cu} file, one PTX module each. */
     static final List<String> FAMILIES = List.of("elementwise", "gelu", "reduce", "random", "indexing", "adamw",
-            "softmax", "layernorm", "crossentropy", "sgemm", "topk", "patch_sentence_ot");
+            "softmax", "layernorm", "crossentropy", "sgemm", "topk", "topk_mask", "patch_sentence_ot", "attention");
 
     private static final Pattern ENTRY = Pattern.compile("^\\.visible \\.entry (\\w+)\\(", Pattern.MULTILINE);
     private static final Map<Device, JCudaDevice> OPEN = new HashMap<>();
@@ -230,14 +230,27 @@ public final class JCudaDevice {
         if (bytes > 0) cuMemsetD8(p, (byte) 0, bytes);
     }
 
+    /** {@code -Dmlip.cuda.traceCopies=true}: print the Java caller of every host-device copy (finding syncs that should not be there). */
+    private static final boolean TRACE_COPIES = Boolean.getBoolean("mlip.cuda.traceCopies");
+
+    private static void traceCopy(String what, long bytes) {
+        StringBuilder sb = new StringBuilder("copy " + what + " " + bytes + " B");
+        StackWalker.getInstance().walk(f -> f.skip(2).limit(6).toList()).forEach(f -> sb.append(" < ").append(f.getClassName().replaceAll(".*\\.", "")).append('.').append(f.getMethodName()));
+        System.err.println(sb);
+    }
+
     public synchronized void copyHtoD(CUdeviceptr dst, Pointer src, long bytes) {
         cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         if (bytes > 0) cuMemcpyHtoD(dst, src, bytes);
+        mlip.tensor.DeviceTransfers.hostToDevice(bytes);
+        if (TRACE_COPIES) traceCopy("host-to-device", bytes);
     }
 
     public synchronized void copyDtoH(Pointer dst, CUdeviceptr src, long bytes) {
         cuCtxSetCurrent(context); // the driver needs it current on the calling thread
         if (bytes > 0) cuMemcpyDtoH(dst, src, bytes);
+        mlip.tensor.DeviceTransfers.deviceToHost(bytes);
+        if (TRACE_COPIES) traceCopy("device-to-host", bytes);
     }
 
     public synchronized void copyDtoD(CUdeviceptr dst, CUdeviceptr src, long bytes) {

@@ -268,6 +268,57 @@ public final class KernelLab {
             public float[] output() { return downloadInts(ti, rows * kk); }
         }, topRef, 4.0 * rc, "GB/s", 0));
 
+        // top-k masking (topk_mask.cu): keep the k best-scored of N patches per image, fused gather, indices in
+        // ascending patch order; the paper shape on a GPU. Scores on a 1/8 grid (ties) with a NaN and a -0.0.
+        int tmB = small ? 4 : 128, tmN = 196, tmK = 98, tmD = small ? 40 : 768, tmP = Integer.highestOneBit(tmN - 1) << 1;
+        float[] tmScores = randn(tmB * tmN), tmX = randn(tmB * tmN * tmD), tmGrad = randn(tmB * tmK * tmD);
+        for (int i = 0; i < tmScores.length; i++) tmScores[i] = Math.round(tmScores[i] * 8) / 8f;
+        tmScores[3] = Float.NaN;
+        tmScores[tmN + 5] = -0.0f;
+        float[] tmRef = new float[tmB * tmK * tmD + tmB * tmK], tmBack = new float[tmB * tmN * tmD];
+        for (int r = 0; r < tmB; r++) {
+            Integer[] order = new Integer[tmN];
+            for (int j = 0; j < tmN; j++) order[j] = j;
+            int rr = r;
+            Arrays.sort(order, (p, q) -> {   // NaN first, then score descending (== ties, -0.0 == 0.0), then index
+                float a = tmScores[rr * tmN + p], bb = tmScores[rr * tmN + q];
+                if (Float.isNaN(a) || Float.isNaN(bb)) return Float.isNaN(a) && Float.isNaN(bb) ? Integer.compare(p, q) : Float.isNaN(a) ? -1 : 1;
+                return a != bb ? (a > bb ? -1 : 1) : Integer.compare(p, q);
+            });
+            int[] kept = new int[tmK];
+            for (int j = 0; j < tmK; j++) kept[j] = order[j];
+            Arrays.sort(kept);   // ascending patch order
+            for (int j = 0; j < tmK; j++) {
+                tmRef[tmB * tmK * tmD + r * tmK + j] = kept[j];
+                System.arraycopy(tmX, (r * tmN + kept[j]) * tmD, tmRef, (r * tmK + j) * tmD, tmD);
+                for (int c2 = 0; c2 < tmD; c2++) tmBack[(r * tmN + kept[j]) * tmD + c2] = 0f + tmGrad[(r * tmK + j) * tmD + c2];
+            }
+        }
+        int[] tmIdxRef = new int[tmB * tmK];
+        for (int i = 0; i < tmIdxRef.length; i++) tmIdxRef[i] = (int) tmRef[tmB * tmK * tmD + i];
+        CUdeviceptr tmPs = upload(tmScores), tmPx = upload(tmX), tmPg = upload(tmGrad), tmPi = upload(tmIdxRef);
+        CUdeviceptr tmVals = dev.alloc(4L * tmB * tmK * tmD), tmIdx = dev.alloc(4L * tmB * tmK), tmDx = dev.alloc(4L * tmB * tmN * tmD);
+        CUdeviceptr tmErr = dev.alloc(4);
+        fs.add(new Family("topk mask", versions("topk_mask_kernel", "_f32"), k -> new Case() {
+            public void launch() {
+                int shared = k.contains("_kernel1_") ? 4 * (2 * tmP + tmN) : 0;   // kernel1: the bitonic sort's keys, indices, flags
+                dev.launch(k, tmB, 256, shared, tmVals, tmIdx, tmPx, tmPs, tmB, tmN, tmK, tmD);
+            }
+            public float[] output() {
+                float[] o = new float[tmB * tmK * tmD + tmB * tmK];
+                System.arraycopy(download(tmVals, tmB * tmK * tmD), 0, o, 0, tmB * tmK * tmD);
+                System.arraycopy(downloadInts(tmIdx, tmB * tmK), 0, o, tmB * tmK * tmD, tmB * tmK);
+                return o;
+            }
+        }, tmRef, 4.0 * (tmB * tmN + 2.0 * tmB * tmK * tmD + tmB * tmK), "GB/s", 0));
+        fs.add(new Family("topk mask backward", versions("topk_mask_backward_kernel", "_f32"), k -> new Case() {
+            public void prepare() { dev.zero(tmErr, 4); }
+            public void launch() {
+                dev.launch(k, new int[]{tmB, (tmN + 31) / 32, 1}, new int[]{256, 1, 1}, 0, tmDx, tmPg, tmPi, tmB, tmN, tmK, tmD, tmErr);
+            }
+            public float[] output() { return download(tmDx, tmB * tmN * tmD); }
+        }, tmBack, 4.0 * (tmB * tmK * tmD + tmB * tmK + (double) tmB * tmN * tmD), "GB/s", 0));
+
         // SGEMM (M, K) @ (K, N), sizes not multiples of the tiles
         int gm = small ? 67 : 4096 - 3, gn = small ? 75 : 4096 - 5, gk = small ? 97 : 4096 - 1;
         float[] ga = randn(gm * gk), gbm = randn(gk * gn), gemmRef = new float[gm * gn];
@@ -358,6 +409,7 @@ public final class KernelLab {
             public float[] output() { return download(dout, n); }
         }, rnd, 4.0 * n, "GB/s", 0));
         otFamilies(fs, small);
+        attentionFamilies(fs, small);
         return fs;
     }
 
@@ -397,6 +449,102 @@ public final class KernelLab {
             public void launch() { dev.launch(k, b, 128, 4 * n * m, gs, dg, du, dv, dp, dpm, ds, dsm, b, b, n, m, d, (float) eps); }
             public float[] output() { return download(gs, b * m * d); }
         }, ref[4], bwdFlops, "GFLOP/s", 1e-4));
+    }
+
+    /**
+     * attention.cu: the forward (out, then lse, compared as one array) and the backward (the preprocess, then the
+     * kernel: dq, dk, dv), against {@link #attentionReference} in double. SMALL: B=2, H=3, Tq=37, Tk=45 (partial
+     * tiles, Tq != Tk), d=40, keys 0 and 44 of image 0 and key 7 of image 1 padded; LARGE: paper-vitb16's
+     * ViT-B/16 self-attention, B=128, H=12, T=1+98=99, d=64, no padding. GFLOP/s count 4 B H Tq Tk d for the
+     * forward and 10 B H Tq Tk d (five matmuls) for the backward.
+     */
+    private void attentionFamilies(List<Family> fs, boolean small) {
+        int b = small ? 2 : 128, h = small ? 3 : 12, tq = small ? 37 : 99, tk = small ? 45 : 99, d = small ? 40 : 64;
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] q = randn(b * h * tq * d), k = randn(b * h * tk * d), v = randn(b * h * tk * d), dout = randn(b * h * tq * d);
+        int[] pad = new int[b * tk];
+        if (small) {
+            pad[0] = 1;
+            pad[tk - 1] = 1;
+            pad[tk + 7] = 1;
+        }
+        float[][] ref = attentionReference(q, k, v, pad, dout, b, h, tq, tk, d);
+        CUdeviceptr dq = upload(q), dk = upload(k), dv = upload(v), dpad = upload(pad), dg = upload(dout), dOut = upload(ref[0]), dLse = upload(ref[1]);
+        CUdeviceptr out = dev.alloc(4L * b * h * tq * d), lse = dev.alloc(4L * b * h * tq), rowDots = dev.alloc(4L * b * h * tq);
+        CUdeviceptr gq = dev.alloc(4L * b * h * tq * d), gk = dev.alloc(4L * b * h * tk * d), gv = dev.alloc(4L * b * h * tk * d);
+        double pairs = (double) b * h * tq * tk * d;
+        int qTiles = (tq + 31) / 32, kTiles = (tk + 31) / 32;
+        fs.add(new Family("attention forward", versions("attention_forward_kernel", "_f32"), kn -> new Case() {
+            public void launch() {
+                boolean v1 = kn.contains("_kernel1_");   // a thread per query; kernel2: a block per (b, h, 32 queries)
+                dev.launch(kn, v1 ? (b * h * tq + 127) / 128 : b * h * qTiles, 128, v1 ? 0 : 384 * d, out, lse, dq, dk, dv, dpad, b, h, tq, tk, d, scale);
+            }
+            public float[] output() { return concat(download(out, b * h * tq * d), download(lse, b * h * tq)); }
+        }, concat(ref[0], ref[1]), 4 * pairs, "GFLOP/s", 1e-4));
+        fs.add(new Family("attention backward", versions("attention_backward_kernel", "_f32"), kn -> new Case() {
+            public void launch() {
+                dev.launch("attention_backward_preprocess_kernel1_f32", warpBlocks(b * h * tq), 256, 0, rowDots, dg, dOut, b * h * tq, d);
+                dev.launch(kn, b * h * (kTiles + qTiles), 128, 384 * d, gq, gk, gv, dg, dq, dk, dv, dLse, rowDots, dpad, b, h, tq, tk, d, scale);
+            }
+            public float[] output() { return concat(download(gq, b * h * tq * d), download(gk, b * h * tk * d), download(gv, b * h * tk * d)); }
+        }, concat(ref[2], ref[3], ref[4]), 10 * pairs, "GFLOP/s", 1e-4));
+    }
+
+    /**
+     * Attention in double by Backend.attention's rules: {out (B, H, Tq, d), lse (B, H, Tq), dq, dk, dv} for q (B, H, Tq, d),
+     * k, v (B, H, Tk, d), pad (B, Tk) nonzero = padded key, and the output gradient dout.
+     */
+    static float[][] attentionReference(float[] q, float[] k, float[] v, int[] pad, float[] dout, int b, int h, int tq, int tk, int d) {
+        float[] out = new float[b * h * tq * d], lse = new float[b * h * tq], gq = new float[b * h * tq * d], gk = new float[b * h * tk * d],
+                gv = new float[b * h * tk * d];
+        double scale = 1 / Math.sqrt(d);
+        double[] s = new double[tk], p = new double[tk], o = new double[d], dqi = new double[d], dkh = new double[tk * d], dvh = new double[tk * d];
+        for (int bh = 0; bh < b * h; bh++) {
+            int img = bh / h;
+            Arrays.fill(dkh, 0);
+            Arrays.fill(dvh, 0);
+            for (int i = 0; i < tq; i++) {
+                int qi = (bh * tq + i) * d;
+                double mx = Double.NEGATIVE_INFINITY, z = 0;
+                for (int j = 0; j < tk; j++) {
+                    int kj = (bh * tk + j) * d;
+                    double dot = 0;
+                    for (int c = 0; c < d; c++) dot += (double) q[qi + c] * k[kj + c];
+                    s[j] = pad[img * tk + j] != 0 ? Double.NEGATIVE_INFINITY : dot * scale;
+                    mx = Math.max(mx, s[j]);
+                }
+                for (int j = 0; j < tk; j++) z += Math.exp(s[j] - mx);
+                double l = mx + Math.log(z), rowDot = 0;
+                Arrays.fill(o, 0);
+                for (int j = 0; j < tk; j++) {
+                    p[j] = Math.exp(s[j] - l);
+                    for (int c = 0; c < d; c++) o[c] += p[j] * v[(bh * tk + j) * d + c];
+                }
+                for (int c = 0; c < d; c++) {
+                    out[qi + c] = (float) o[c];
+                    rowDot += dout[qi + c] * o[c];
+                }
+                lse[bh * tq + i] = (float) l;
+                Arrays.fill(dqi, 0);
+                for (int j = 0; j < tk; j++) {
+                    int kj = (bh * tk + j) * d;
+                    double dp = 0;
+                    for (int c = 0; c < d; c++) dp += (double) dout[qi + c] * v[kj + c];
+                    double ds = p[j] * (dp - rowDot);
+                    for (int c = 0; c < d; c++) {
+                        dqi[c] += ds * k[kj + c] * scale;
+                        dkh[j * d + c] += ds * q[qi + c] * scale;
+                        dvh[j * d + c] += p[j] * dout[qi + c];
+                    }
+                }
+                for (int c = 0; c < d; c++) gq[qi + c] = (float) dqi[c];
+            }
+            for (int e = 0; e < tk * d; e++) {
+                gk[bh * tk * d + e] = (float) dkh[e];
+                gv[bh * tk * d + e] = (float) dvh[e];
+            }
+        }
+        return new float[][]{out, lse, gq, gk, gv};
     }
 
     private static float[] unitRows(float[] x, int d) {

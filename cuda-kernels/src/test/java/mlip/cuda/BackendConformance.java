@@ -3,6 +3,7 @@ package mlip.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -390,6 +391,105 @@ abstract class BackendConformance {
             same("topkGather view " + t, a -> a[0].transpose(0, 1).topkGather(a[1], 4).values(), x.transpose(0, 1).contiguous(), scores);
             same("topkGatherBackward " + t, a -> Tensor.topkGatherBackward(a[0], a[1], 37), input(t, 3, 9, 5), idx);
         }
+    }
+
+    /** Scores (B, n) on a coarse grid (many ties) with NaNs and a -0.0 beside 0.0s. */
+    static Tensor tiedScores(java.util.Random rnd, int b, int n) {
+        float[] s = new float[b * n];
+        for (int i = 0; i < s.length; i++) s[i] = rnd.nextInt(7) - 3;   // 7 levels: ties everywhere
+        s[rnd.nextInt(s.length)] = Float.NaN;
+        s[n - 1] = Float.NaN;                                           // a NaN last in row 0: still kept first
+        s[rnd.nextInt(s.length)] = -0.0f;
+        return Tensor.of(s, b, n);
+    }
+
+    /** The F32 fused top-k mask (topk_mask.cu on CUDA) against the CPU: ties, NaN, -0.0, odd and power-of-two N, k = 1 .. N. */
+    @Test
+    void topkMaskF32TiesNanAndShapes() {
+        java.util.Random rnd = new java.util.Random(7);
+        for (int n : new int[]{1, 37, 196, 256, 1030}) {
+            for (int k : new int[]{1, (n + 1) / 2, n}) {
+                for (int d : new int[]{5, 8}) {                                 // scalar and float4 row copies
+                    String what = " N=" + n + " k=" + k + " D=" + d;
+                    Tensor x = input(DType.F32, 3, n, d), scores = tiedScores(rnd, 3, n);
+                    same("topkMask values" + what, a -> a[0].topkGather(a[1], k).values(), x, scores);
+                    Tensor ix = same("topkMask indices" + what, a -> a[0].topkGather(a[1], k).indices(), x, scores).to(Device.CPU);
+                    int[] h = ix.toIntArray();
+                    for (int r = 0; r < 3; r++) for (int j = 1; j < k; j++) assertTrue(h[r * k + j - 1] < h[r * k + j], "ascending" + what);
+                    same("topkMask backward" + what, a -> Tensor.topkGatherBackward(a[0], a[1], n), input(DType.F32, 3, k, d), ix);
+                }
+            }
+        }
+        // a transposed scores view, k = 0, and the backward's repeated and out-of-range indices
+        Tensor x = input(DType.F32, 2, 37, 6), sT = tiedScores(rnd, 37, 2);
+        same("topkMask scores view", a -> a[0].topkGather(a[1].t(), 9).values(), x, sT);
+        assertEquals(0, x.to(device()).topkGather(sT.t().to(device()), 0).indices().numel());
+        Tensor rep = Tensor.of(new int[]{4, 4, 0, 36, 4, 1, 1, 1, 2, 36}, 2, 5);
+        same("topkMask backward repeats", a -> Tensor.topkGatherBackward(a[0], a[1], 37), input(DType.F32, 2, 5, 6), rep);
+        Tensor g = input(DType.F32, 1, 2, 3).to(device());
+        assertThrows(IllegalArgumentException.class, () -> Tensor.topkGatherBackward(g, Tensor.of(new int[]{0, 5}, 1, 2).to(device()), 5).toDoubleArray());   // reported at the next sync
+        assertThrows(IllegalArgumentException.class, () -> Tensor.topkGatherBackward(g, Tensor.of(new int[]{-1, 2}, 1, 2).to(device()), 5).toDoubleArray());
+        assertThrows(IllegalArgumentException.class, () -> x.to(device()).topkGather(sT.t().to(device()), 38));
+    }
+
+    // ------------------------------------------------------------------ attention (attention.cu for F32, d <= 128)
+
+    /** Forward, then backward from that forward's out and lse, on {q, k, v, dout, keyPadding or null}. */
+    private static Tensor.AttentionGrads attentionGrads(Tensor[] x) {
+        Tensor.AttentionResult a = Tensor.attention(x[0], x[1], x[2], x[4]);
+        return Tensor.attentionBackward(x[3], x[0], x[1], x[2], a.out(), a.lse(), x[4]);
+    }
+
+    /** out, lse, dq, dk, dv of one attention case against the CPU (the composite). */
+    private void sameAttention(String what, Tensor q, Tensor k, Tensor v, Tensor dout, Tensor pad) {
+        same("attention out " + what, x -> Tensor.attention(x[0], x[1], x[2], x[3]).out(), q, k, v, pad);
+        same("attention lse " + what, x -> Tensor.attention(x[0], x[1], x[2], x[3]).lse(), q, k, v, pad);
+        same("attention dq " + what, x -> attentionGrads(x).dq(), q, k, v, dout, pad);
+        same("attention dk " + what, x -> attentionGrads(x).dk(), q, k, v, dout, pad);
+        same("attention dv " + what, x -> attentionGrads(x).dv(), q, k, v, dout, pad);
+    }
+
+    @Test
+    void attentionForwardAndBackward() {
+        // {B, H, Tq, Tk, d}: partial 32-row tiles with Tq != Tk; self-attention one past a tile with d past a warp;
+        // the kernels' largest d; d = 130 runs Backend's composite on the device (F32 above the kernels' limit)
+        int[][] shapes = {{2, 2, 37, 45, 24}, {1, 2, 33, 33, 40}, {1, 1, 5, 3, 128}, {1, 1, 4, 6, 130}};
+        for (DType t : FLOATS) {
+            for (int[] sh : shapes) {
+                if (t == DType.F64 && sh[4] != 24) continue;   // F64 is the composite on the device: one shape is enough
+                int b = sh[0], h = sh[1], tq = sh[2], tk = sh[3], d = sh[4];
+                int[] padded = new int[b * tk];
+                padded[0] = 1;                                   // the first key of image 0
+                padded[b * tk - 1] = 1;                          // the last key of the last image
+                Tensor q = input(t, b, h, tq, d), k = input(t, b, h, tk, d), v = input(t, b, h, tk, d), g = input(t, b, h, tq, d);
+                String what = t + " " + java.util.Arrays.toString(sh);
+                sameAttention(what + " padded", q, k, v, g, Tensor.of(padded, b, tk));
+                if (sh[4] == 40) sameAttention(what + " no mask", q, k, v, g, null);
+            }
+        }
+        // heads selected from a permuted qkv (MultiHeadAttention's strided views), an F32 mask, a non-contiguous dout
+        Tensor qkv = input(DType.F32, 2, 19, 3, 2, 24), dout = input(DType.F32, 2, 2, 24, 19);
+        Tensor maskF = Tensor.of(new float[]{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 2, 19);
+        java.util.function.Function<Tensor[], Tensor[]> heads = x -> {
+            Tensor p = x[0].reshape(2, 19, 3, 2, 24).permute(2, 0, 3, 1, 4);   // (3, B, H, T, dh)
+            return new Tensor[]{p.select(0, 0), p.select(0, 1), p.select(0, 2), x[1].transpose(2, 3), x[2]};
+        };
+        same("attention views out", x -> Tensor.attention(heads.apply(x)[0], heads.apply(x)[1], heads.apply(x)[2], x[2]).out(), qkv, dout, maskF);
+        same("attention views dq", x -> attentionGrads(heads.apply(x)).dq(), qkv, dout, maskF);
+        same("attention views dk", x -> attentionGrads(heads.apply(x)).dk(), qkv, dout, maskF);
+        // image 1 has no real key: NaN out and lse for its queries, and NaN dq, dk, dv in its heads, as the composite
+        Tensor allPadded = Tensor.of(new int[]{0, 0, 1, 0, 0, 1, 1, 1, 1, 1}, 2, 5);
+        sameAttention("F32 image 1 all padding", input(DType.F32, 2, 2, 7, 8), input(DType.F32, 2, 2, 5, 8), input(DType.F32, 2, 2, 5, 8),
+                input(DType.F32, 2, 2, 7, 8), allPadded);
+        // no queries: empty out and lse, zero dk and dv
+        sameAttention("F32 no queries", input(DType.F32, 1, 2, 0, 8), input(DType.F32, 1, 2, 5, 8), input(DType.F32, 1, 2, 5, 8),
+                input(DType.F32, 1, 2, 0, 8), null);
+        // the front end's checks name the shapes
+        Tensor q = input(DType.F32, 1, 2, 3, 8).to(device()), k = input(DType.F32, 1, 2, 4, 8).to(device());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.attention(q, k, k.narrow(3, 0, 7), null));
+        assertTrue(e.getMessage().contains("[1, 2, 4, 7]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Tensor.attention(q, input(DType.F32, 1, 2, 4, 9).to(device()), k, null));
+        assertThrows(IllegalArgumentException.class, () -> Tensor.attention(q, k, k, Tensor.of(new int[]{0, 0, 0}, 1, 3).to(device())));
     }
 
     @Test

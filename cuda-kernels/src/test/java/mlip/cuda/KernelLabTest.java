@@ -31,7 +31,7 @@ class KernelLabTest {
         // Each family has its versions: older ones are kept next to the production one.
         Set<String> multi = results.stream().collect(Collectors.groupingBy(KernelLab.Result::family, Collectors.counting()))
                 .entrySet().stream().filter(e -> e.getValue() >= 2).map(java.util.Map.Entry::getKey).collect(Collectors.toSet());
-        for (String f : List.of("unary (exp)", "binary (add)", "reduce (sum rows)", "softmax", "layernorm forward", "sgemm")) {
+        for (String f : List.of("unary (exp)", "binary (add)", "reduce (sum rows)", "softmax", "layernorm forward", "sgemm", "topk mask", "attention forward")) {
             assertTrue(multi.contains(f), f + " should have at least two versions:\n" + table);
         }
     }

@@ -88,6 +88,31 @@ public interface Backend {
      */
     Tensor crossEntropy(Tensor logits, Tensor target, int ignoreIndex, double labelSmoothing, Reduction reduction);
 
+    /**
+     * Scaled-dot-product attention for {@code q (B, H, Tq, d)}, {@code k}, {@code v (B, H, Tk, d)} (one floating
+     * dtype, Tk >= 1, d >= 1) and {@code keyPadding}: an I32 (B, Tk) tensor, 1 where a key is padding, 0 elsewhere,
+     * or null (no padding). With scale = 1 / sqrt(d), s_ij = scale q_i . k_j over the keys j that are not padding:
+     * returns {out (B, H, Tq, d), lse (B, H, Tq)}, lse_i = log sum_j exp(s_ij), out_i = sum_j exp(s_ij - lse_i) v_j.
+     * A query whose keys are all padding gets NaN in out and lse (PyTorch's behaviour for a softmax over only
+     * -inf). Default: {@link Composite#attention}, which materialises the (B, H, Tq, Tk) scores; a backend may
+     * override it with a fused version that never does.
+     */
+    default Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        return Composite.attention(q, k, v, keyPadding);
+    }
+
+    /**
+     * Gradient of {@link #attention}'s out for {@code dout (B, H, Tq, d)}: {dq (B, H, Tq, d), dk, dv (B, H, Tk, d)},
+     * given the forward's inputs, {@code out} and {@code lse}. The probabilities are recomputed,
+     * p_ij = exp(s_ij - lse_i) (0 at padded keys, where s = -inf); D_i = dout_i . out_i,
+     * ds_ij = p_ij (dout_i . v_j - D_i); dq_i = scale sum_j ds_ij k_j, dk_j = scale sum_i ds_ij q_i,
+     * dv_j = sum_i p_ij dout_i. A NaN lse (a query with no real key) makes p NaN on that query's whole row, as the
+     * composite computes it. Default: {@link Composite#attentionBackward}.
+     */
+    default Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding) {
+        return Composite.attentionBackward(dout, q, k, v, out, lse, keyPadding);
+    }
+
     // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
     // The defaults are the composites of the ops above ({@link Composite}): every backend is correct on its own
     // device without a new kernel; a backend overrides them with a fused version (CpuBackend does).
@@ -136,8 +161,11 @@ public interface Backend {
     }
 
     /**
-     * Per image b, the rows of {@code x (B, N, D)} at the {@code k} highest {@code scores (B, N)} (sorted by
-     * score, ties to the lower index, NaN highest): {values (B, k, D), I32 indices (B, k)}.
+     * Per image b, the rows of {@code x (B, N, D)} at the {@code k} highest {@code scores (B, N)}:
+     * {values (B, k, D), I32 indices (B, k)}. The kept SET is the first k of the total order "NaN highest,
+     * then score descending, equal scores (== , so -0.0 ties 0.0) by lower index" (the selection of
+     * {@code scores.topk(k, 1, true)}); the indices are emitted in ascending patch order (not by score), and
+     * values row j is x's row indices[j], so the kept patches keep their spatial order.
      */
     default Tensor[] topkGather(Tensor x, Tensor scores, int k) {
         return Composite.topkGather(x, scores, k);

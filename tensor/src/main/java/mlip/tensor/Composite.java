@@ -159,9 +159,9 @@ public final class Composite {
         return new Tensor[]{dP, dS};
     }
 
-    /** See {@link Backend#topkGather}: {@code scores.topk} then a gather of whole rows. */
+    /** See {@link Backend#topkGather}: {@code scores.topk}, its indices sorted ascending, then a gather of whole rows. */
     public static Tensor[] topkGather(Tensor x, Tensor scores, int k) {
-        Tensor idx = scores.topk(k, 1, true).indices();                                              // (B, k) I32
+        Tensor idx = scores.topk(k, 1, true).indices().topk(k, 1, false).values();                   // (B, k) I32, ascending
         Tensor values = x.gather(1, idx.unsqueeze(-1).expand(x.size(0), k, x.size(2)));               // (B, k, D)
         return new Tensor[]{values, idx};
     }
@@ -171,5 +171,35 @@ public final class Composite {
         int b = grad.size(0), k = grad.size(1), d = grad.size(2);
         Tensor zeros = Tensor.full(grad.dtype(), grad.device(), 0, b, n, d);                          // (B, N, D)
         return zeros.scatterAdd(1, indices.unsqueeze(-1).expand(b, k, d), grad);
+    }
+
+    /** The scaled scores q k^T / sqrt(d) (B, H, Tq, Tk), -inf at padded keys ({@code keyPadding} (B, Tk) nonzero, or null). */
+    private static Tensor attentionScores(Tensor q, Tensor k, Tensor keyPadding) {
+        Tensor s = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(q.size(-1)));                      // (B, H, Tq, Tk)
+        return keyPadding == null ? s : s.maskedFill(keyPadding.reshape(k.size(0), 1, 1, k.size(2)), Double.NEGATIVE_INFINITY);
+    }
+
+    /**
+     * See {@link Backend#attention}: {out (B, H, Tq, d), lse (B, H, Tq)} through the materialised (B, H, Tq, Tk)
+     * scores. lse = m + log sum exp(s - m) with m the row max; a row of only -inf has m = -inf, so s - m, lse and
+     * out are NaN there.
+     */
+    public static Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        Tensor s = attentionScores(q, k, keyPadding);
+        Tensor m = s.max(-1, true);                                                                    // (B, H, Tq, 1)
+        Tensor lse = s.sub(m).exp().sum(-1, true).log().add(m);                                        // (B, H, Tq, 1)
+        Tensor out = s.sub(lse).exp().matmul(v);                                                       // (B, H, Tq, d)
+        return new Tensor[]{out, lse.reshape(q.size(0), q.size(1), q.size(2))};
+    }
+
+    /** See {@link Backend#attentionBackward}: p = exp(s - lse) rebuilt (B, H, Tq, Tk), then five matmuls. */
+    public static Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding) {
+        double scale = 1 / Math.sqrt(q.size(-1));
+        Tensor p = attentionScores(q, k, keyPadding).sub(lse.unsqueeze(-1)).exp();                    // (B, H, Tq, Tk)
+        Tensor d = dout.mul(out).sum(-1, true);                                                         // (B, H, Tq, 1)
+        Tensor ds = p.mul(dout.matmul(v.transpose(-2, -1)).sub(d));                                    // (B, H, Tq, Tk)
+        Tensor dq = ds.matmul(k).mul(scale), dk = ds.transpose(-2, -1).matmul(q).mul(scale);
+        Tensor dv = p.transpose(-2, -1).matmul(dout);
+        return new Tensor[]{dq, dk, dv};
     }
 }

@@ -89,6 +89,11 @@ public final class Tensor {
         return arange(0, n, 1, DType.I32);
     }
 
+    /** {@code 0, 1, ..., n-1} as I32, made on {@code device} (no host copy). */
+    public static Tensor arange(int n, Device device) {
+        return Backends.forDevice(device).arange(0, 1, n, DType.I32);
+    }
+
     /** {@code start, start+step, ...} up to (excluding) {@code end}, like {@code torch.arange}. */
     public static Tensor arange(double start, double end, double step, DType dtype) {
         if (step == 0) throw new IllegalArgumentException("arange: step must be nonzero");
@@ -796,6 +801,89 @@ public final class Tensor {
         return crossEntropy(target, -100, 0, Reduction.MEAN);
     }
 
+    /** Results of {@link #attention}: {@code out (B, H, Tq, d)} and {@code lse (B, H, Tq)}, each query's log-sum-exp of its scaled scores. */
+    public record AttentionResult(Tensor out, Tensor lse) {
+    }
+
+    /**
+     * Fused scaled-dot-product attention: {@code out = softmax(q k^T / sqrt(d)) v} over the keys that are not
+     * padding, for {@code q (B, H, Tq, d)} and {@code k}, {@code v (B, H, Tk, d)} (Tq may differ from Tk);
+     * {@code keyPadding (B, Tk)} is nonzero (any dtype) where a key is padding, or null. Also returns
+     * {@code lse (B, H, Tq)}, the log-sum-exp of each query's scaled scores, from which {@link #attentionBackward}
+     * rebuilds the probabilities: the {@code (B, H, Tq, Tk)} probabilities are not kept (the CUDA kernels never
+     * build them). A query whose keys are all padding gets NaN in out and lse (as PyTorch's softmax over only
+     * -inf); callers keep one real key (CLS). See {@link Backend#attention}.
+     *
+     * <pre>{@code
+     * Tensor.AttentionResult a = Tensor.attention(q, k, v, keyPadding);                          // (B, H, T, d), (B, H, T)
+     * Tensor.AttentionGrads g = Tensor.attentionBackward(dout, q, k, v, a.out(), a.lse(), keyPadding);
+     * }</pre>
+     */
+    public static AttentionResult attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        checkAttention("attention", q, k, v, keyPadding);
+        Tensor[] r = q.backend().attention(q, k, v, paddingMask(keyPadding));
+        return new AttentionResult(r[0], r[1]);
+    }
+
+    /** Gradients of {@link #attention}'s output: {@code dq (B, H, Tq, d)}, {@code dk}, {@code dv (B, H, Tk, d)}. */
+    public record AttentionGrads(Tensor dq, Tensor dk, Tensor dv) {
+    }
+
+    /**
+     * The backward of {@link #attention} for {@code dout (B, H, Tq, d)}, given the same q, k, v and key padding and
+     * the forward's {@code out} and {@code lse}: the probabilities are recomputed as {@code exp(q k^T / sqrt(d) - lse)}.
+     * A query with no real key (NaN lse) makes its dq and the dk, dv of every key of its head NaN (as the
+     * composite through the materialised probabilities does).
+     */
+    public static AttentionGrads attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding) {
+        String op = "attentionBackward";
+        checkAttention(op, q, k, v, keyPadding);
+        checkAttentionOperand(op, "dout", dout, q, q.shape);
+        checkAttentionOperand(op, "out", out, q, q.shape);
+        checkAttentionOperand(op, "lse", lse, q, Arrays.copyOf(q.shape, 3));
+        Tensor[] r = q.backend().attentionBackward(dout, q, k, v, out, lse, paddingMask(keyPadding));
+        return new AttentionGrads(r[0], r[1], r[2]);
+    }
+
+    /** Dtypes, devices and shapes of attention's q, k, v and key padding mask. */
+    private static void checkAttention(String op, Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        q.needFloating(op);
+        q.sameDtype(op, k);
+        q.sameDtype(op, v);
+        q.sameDevice(op, k);
+        q.sameDevice(op, v);
+        if (q.ndim() != 4 || k.ndim() != 4 || q.shape[3] != k.shape[3] || q.shape[0] != k.shape[0] || q.shape[1] != k.shape[1]) {
+            throw new IllegalArgumentException(op + ": expects q (B, H, Tq, d) and k (B, H, Tk, d), got " + Shape.str(q.shape) + " and " + Shape.str(k.shape));
+        }
+        if (!Arrays.equals(v.shape, k.shape)) {
+            throw new IllegalArgumentException(op + ": v " + Shape.str(v.shape) + " must have k's shape (B, H, Tk, d) = " + Shape.str(k.shape));
+        }
+        if (k.shape[2] == 0 || k.shape[3] == 0) {
+            throw new IllegalArgumentException(op + ": needs at least one key and d >= 1, got k " + Shape.str(k.shape));
+        }
+        if (keyPadding != null) {
+            q.sameDevice(op, keyPadding);
+            if (keyPadding.ndim() != 2 || keyPadding.shape[0] != k.shape[0] || keyPadding.shape[1] != k.shape[2]) {
+                throw new IllegalArgumentException(op + ": key padding mask " + Shape.str(keyPadding.shape) + " does not match (B, Tk) of k " + Shape.str(k.shape));
+            }
+        }
+    }
+
+    /** A backward operand of q's dtype and device and the given shape. */
+    private static void checkAttentionOperand(String op, String name, Tensor t, Tensor q, int[] want) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + name + " " + Shape.str(want) + " is null");
+        q.sameDtype(op, t);
+        q.sameDevice(op, t);
+        if (!Arrays.equals(t.shape, want)) {
+            throw new IllegalArgumentException(op + ": " + name + " shape " + Shape.str(t.shape) + " != " + Shape.str(want) + " for q " + Shape.str(q.shape));
+        }
+    }
+
+    /** The key padding mask as the Backend takes it: I32 1 (padded) / 0, or null. */
+    private static Tensor paddingMask(Tensor keyPadding) {
+        return keyPadding == null ? null : keyPadding.ne(0).to(DType.I32);
+    }
+
     // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
 
     /**
@@ -912,8 +1000,9 @@ public final class Tensor {
     }
 
     /**
-     * For this {@code (B, N, D)} and {@code scores (B, N)}: per image the rows of the {@code k} highest scores,
-     * sorted by score (ties to the lower index): values {@code (B, k, D)}, I32 indices {@code (B, k)}.
+     * For this {@code (B, N, D)} and {@code scores (B, N)}: per image the rows of the {@code k} highest scores
+     * (NaN highest, ties to the lower index), in ascending patch order: values {@code (B, k, D)}, I32 indices
+     * {@code (B, k)} (see {@link Backend#topkGather}).
      *
      * <pre>{@code
      * Tensor.TopkGather kept = patches.topkGather(scores, 72);   // (B, 72, D), (B, 72)

@@ -138,13 +138,14 @@ final class Indexing {
         return new Tensor[]{vals.transpose(dim, -1).contiguous(), idxs.transpose(dim, -1).contiguous()};
     }
 
-    /** Indices from the CPU topk (sorted, ties to the lower index), then whole-row copies. */
+    /** The set of the CPU topk (ties to the lower index, NaN highest), each row's indices sorted ascending, then whole-row copies. */
     static Tensor[] topkGather(CpuBackend be, Tensor x, Tensor scores, int k) {
-        Tensor idx = topk(be, scores, k, 1, true)[1];                               // (B, k) I32
+        Tensor idx = topk(be, scores, k, 1, true)[1];                               // (B, k) I32, by score (contiguous, offset 0)
         int b = x.size(0), n = x.size(1), d = x.size(2);
         Tensor xc = x.contiguous(), out = be.empty(x.dtype(), new int[]{b, k, d});  // (B, k, D)
         CpuStorage sx = (CpuStorage) xc.storage(), so = (CpuStorage) out.storage();
         int[] ix = ((CpuStorage) idx.storage()).i;
+        for (int r = 0; r < b; r++) java.util.Arrays.sort(ix, idx.offset() + r * k, idx.offset() + (r + 1) * k);   // ascending patch order
         for (int r = 0; r < b * k; r++) {
             int src = xc.offset() + (r / k * n + ix[idx.offset() + r]) * d;
             switch (x.dtype()) {
