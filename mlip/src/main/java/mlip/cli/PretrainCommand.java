@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import mlip.model.MlipConfig;
+import mlip.tensor.Device;
 import mlip.train.Pretrain;
 import mlip.train.Trainer;
 import picocli.CommandLine.Command;
@@ -25,7 +26,7 @@ public final class PretrainCommand implements Callable<Integer>, MlipSubcommand 
     @Option(names = "--out", defaultValue = "runs/pretrain", description = "Run directory (checkpoints, metrics.jsonl, vocab.txt). Default: ${DEFAULT-VALUE}.")
     Path out;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu (this milestone trains on the CPU). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda[:i] or cuda-emu (the CUDA emulator: correctness, not speed). Default: ${DEFAULT-VALUE}.")
     String device;
 
     @Option(names = "--steps", description = "Override optim.steps.")
@@ -45,10 +46,6 @@ public final class PretrainCommand implements Callable<Integer>, MlipSubcommand 
 
     @Override
     public Integer call() {
-        if (!device.equals("cpu")) {
-            System.err.println("pretrain: --device " + device + " is not supported yet (training runs on cpu in this milestone)");
-            return 2;
-        }
         MlipConfig cfg = MlipConfig.load(config).ablate(ablate);
         if (steps != null) cfg.optim.withSteps(steps);
         if (batch != null) cfg.optim.batchSize = batch;
@@ -61,7 +58,7 @@ public final class PretrainCommand implements Callable<Integer>, MlipSubcommand 
             return 2;
         }
         try {
-            Pretrain.Run run = Pretrain.prepare(cfg, root, out, resume);
+            Pretrain.Run run = Pretrain.prepare(cfg, root, out, resume, Device.parse(device));
             if (run.resumed()) System.err.println("pretrain: resumed at step " + run.trainer().step());
             Trainer.Result r = run.trainer().run();
             System.out.printf("pretrain %s steps=%d loss=%.4f time=%.0f s checkpoint=%s%n", cfg.name, r.steps(), r.lastLoss(), r.seconds(), r.checkpoint());

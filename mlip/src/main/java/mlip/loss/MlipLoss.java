@@ -7,6 +7,7 @@ import mlip.model.Batch;
 import mlip.model.MlipConfig;
 import mlip.model.MlipModel;
 import mlip.model.Prompts;
+import mlip.tensor.DType;
 import mlip.tensor.Generator;
 import mlip.tensor.Tensor;
 
@@ -86,7 +87,7 @@ public final class MlipLoss {
 
     /** exp(s), with s clamped at log(100) as in CLIP. */
     static Variable scale(Variable logScale) {
-        return logScale.minimum(Variable.of(Tensor.scalar(MAX_LOGIT_SCALE))).exp();
+        return logScale.minimum(Variable.of(Tensor.scalar(MAX_LOGIT_SCALE, logScale.value().dtype(), logScale.value().device()))).exp();
     }
 
     private static Variable scaled(Variable loss, double w) {
@@ -96,7 +97,7 @@ public final class MlipLoss {
     /** Symmetric InfoNCE: pair i matches i, image-to-text and text-to-image averaged. logits (B, B). */
     public static Variable infoNce(Variable logits) {
         int b = logits.size(0);
-        Tensor target = Tensor.arange(b);
+        Tensor target = Tensor.arange(b, logits.value().device());
         Variable i2t = logits.crossEntropy(target);
         Variable t2i = logits.transpose(0, 1).crossEntropy(target);
         return i2t.add(t2i).mul(0.5);
@@ -127,7 +128,8 @@ public final class MlipLoss {
         Tensor var = target.sub(mean).square().mean(-1, true);
         target = target.sub(mean).div(var.add(1e-6).sqrt());
         int b = images.size(0), k = img.keep().size(1);
-        Tensor masked = Tensor.ones(b, n).sub(Tensor.zeros(b, n).scatterAdd(1, img.keep(), Tensor.ones(b, k)));   // (B, N) 1 = dropped
+        Tensor kept = Tensor.full(DType.F32, images.device(), 0, b, n).scatterAdd(1, img.keep(), Tensor.full(DType.F32, images.device(), 1, b, k));
+        Tensor masked = kept.neg().add(1);                                               // (B, N) 1 = dropped
         Variable perPatch = pred.sub(Variable.of(target)).square().mean(-1, false);      // (B, N)
         double count = Math.max(1, (double) b * (n - k));
         return perPatch.mul(Variable.of(masked)).sum().div(count);

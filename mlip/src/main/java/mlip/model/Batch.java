@@ -16,4 +16,10 @@ public record Batch(Tensor images, Tensor ids, Tensor attentionMask, Tensor pool
     public int size() {
         return images.size(0);
     }
+
+    /** This batch on {@code device}: one host-to-device copy per tensor (none when already there). */
+    public Batch to(mlip.tensor.Device device) {
+        return new Batch(images.to(device), ids.to(device), attentionMask.to(device), pool.to(device), sentenceMask.to(device),
+                labels == null ? null : labels.to(device));
+    }
 }

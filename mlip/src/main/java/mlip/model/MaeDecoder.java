@@ -45,7 +45,8 @@ public final class MaeDecoder extends Module {
         int dd = x.size(2);
         Tensor idx = keep.unsqueeze(-1).expand(b, k, dd).contiguous();                    // (B, K, Dd)
         // Dropped positions hold the mask token; kept ones start at 0 and receive their states.
-        Tensor keptMask = Tensor.zeros(b, n).scatterAdd(1, keep, Tensor.ones(b, k)).unsqueeze(-1);   // (B, N, 1)
+        Tensor keptMask = Tensor.full(DType.F32, keep.device(), 0, b, n)
+                .scatterAdd(1, keep, Tensor.full(DType.F32, keep.device(), 1, b, k)).unsqueeze(-1);     // (B, N, 1)
         Variable full = maskToken.expand(b, n, dd).mul(Variable.of(keptMask.neg().add(1)))
                 .scatterAdd(1, idx, x)                                                       // (B, N, Dd)
                 .add(posEmbed);

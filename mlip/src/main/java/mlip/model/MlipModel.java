@@ -88,7 +88,7 @@ public final class MlipModel extends Module {
         if (masked) {
             Variable r = estimator.forward(tokens).reshape(b, n);                       // r (B, N)
             Tensor scores = r.value();
-            if (noise != null && cfg.loss.gumbelScale > 0) scores = scores.add(gumbel(noise, b, n).mul(cfg.loss.gumbelScale));
+            if (noise != null && cfg.loss.gumbelScale > 0) scores = scores.add(gumbel(noise, scores.device(), b, n).mul(cfg.loss.gumbelScale));
             Variable.TopkGather sel = tokens.topkGather(scores, cfg.keptPatches());    // (B, K, D) + (B, K)
             tokens = sel.values();
             keep = sel.indices();
@@ -159,8 +159,8 @@ public final class MlipModel extends Module {
     }
 
     /** Standard Gumbel noise -log(-log(u)), u uniform in (0, 1). */
-    static Tensor gumbel(Generator g, int... shape) {
-        Tensor u = Tensor.random(g, Distribution.UNIFORM, DType.F32, mlip.tensor.Device.CPU, shape);
+    static Tensor gumbel(Generator g, mlip.tensor.Device device, int... shape) {
+        Tensor u = Tensor.random(g, Distribution.UNIFORM, DType.F32, device, shape);     // Philox: the same draws on every device
         return u.mul(1 - 2e-6).add(1e-6).log().neg().log().neg();
     }
 }

@@ -19,6 +19,11 @@ import mlip.text.WordPieceTokenizer;
  * }</pre>
  */
 public record Prompts(Tensor ids, Tensor attentionMask) {
+    /** These prompts on {@code device}. */
+    public Prompts to(mlip.tensor.Device device) {
+        return new Prompts(ids.to(device), attentionMask.to(device));
+    }
+
     /** Class names as reports write them. */
     public static final List<String> CLASSES = List.of("atelectasis", "cardiomegaly", "consolidation", "edema", "pleural effusion",
             "pneumothorax", "no finding");
@@ -115,7 +120,7 @@ public record Prompts(Tensor ids, Tensor attentionMask) {
     public static Tensor sharedLabelTargets(Tensor labels) {
         Tensor shared = labels.matmul(labels.transpose(0, 1)).gt(0);                   // (B, B)
         int b = labels.size(0);
-        Tensor eye = Tensor.arange(b).unsqueeze(1).eq(Tensor.arange(b).unsqueeze(0)).to(DType.F32);
+        Tensor eye = Tensor.arange(b, labels.device()).unsqueeze(1).eq(Tensor.arange(b, labels.device()).unsqueeze(0)).to(DType.F32);
         return shared.maximum(eye);
     }
 
@@ -123,7 +128,7 @@ public record Prompts(Tensor ids, Tensor attentionMask) {
     public static Tensor rowTargets(Tensor labels) {
         int b = labels.size(0), c = labels.size(1);
         Tensor none = labels.sum(1, true).eq(0);                                       // (B, 1)
-        Tensor last = Tensor.arange(c).eq(c - 1).to(DType.F32).unsqueeze(0);           // (1, C)
+        Tensor last = Tensor.arange(c, labels.device()).eq(c - 1).to(DType.F32).unsqueeze(0);   // (1, C)
         Tensor q = labels.add(none.mul(last));
         return q.div(q.sum(1, true)).reshape(b, c);
     }

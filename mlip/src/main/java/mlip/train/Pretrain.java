@@ -11,6 +11,7 @@ import mlip.data.Study;
 import mlip.model.MlipConfig;
 import mlip.model.MlipModel;
 import mlip.model.Prompts;
+import mlip.tensor.Device;
 import mlip.tensor.Generator;
 import mlip.text.WordPieceTokenizer;
 
@@ -33,6 +34,11 @@ public final class Pretrain {
 
     /** Builds everything; with {@code resume}, continues from the run directory's latest checkpoint when there is one. */
     public static Run prepare(MlipConfig cfg, Path dataRoot, Path run, boolean resume) {
+        return prepare(cfg, dataRoot, run, resume, Device.CPU);
+    }
+
+    /** As {@link #prepare(MlipConfig, Path, Path, boolean)}, training on {@code device} (the model is built on the CPU, then moved). */
+    public static Run prepare(MlipConfig cfg, Path dataRoot, Path run, boolean resume, Device device) {
         try {
             Files.createDirectories(run);
             WordPieceTokenizer tok = vocabulary(cfg, dataRoot, run);
@@ -41,6 +47,7 @@ public final class Pretrain {
             TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences);
             System.err.printf("data: %d training studies from %s (%.1f s)%n", data.size(), dataRoot, (System.nanoTime() - t0) / 1e9);
             MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
+            model.to(device);
             Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16);
             Trainer trainer = new Trainer(cfg, model, data, prompts, run);
             boolean resumed = resume && trainer.resume();

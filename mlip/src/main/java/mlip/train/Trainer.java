@@ -23,6 +23,7 @@ import mlip.model.Prompts;
 import mlip.optim.AdamW;
 import mlip.optim.GradClip;
 import mlip.optim.WarmupCosine;
+import mlip.tensor.Device;
 import mlip.tensor.Generator;
 
 /**
@@ -57,6 +58,7 @@ public final class Trainer {
     private final Path run;
     private final AdamW opt;
     private final Generator noise;
+    private final Device device;   // where the model's parameters live (MlipModel.to): batches follow them
     private boolean progress = true;
     private long step;
 
@@ -64,11 +66,12 @@ public final class Trainer {
         this.cfg = cfg;
         this.model = model;
         this.data = data;
-        this.prompts = prompts;
+        this.prompts = prompts == null ? null : prompts.to(model.logitScale.value().device());
         this.run = run;
         var o = cfg.optim;
         this.opt = new AdamW(model.namedParameters(), o.lr, o.beta1, o.beta2, 1e-8, o.weightDecay);
         this.noise = new Generator(cfg.seed, 1, 0);
+        this.device = model.logitScale.value().device();
     }
 
     /** Turns the progress bar off (tests, logs). */
@@ -120,7 +123,7 @@ public final class Trainer {
                 long ts = System.nanoTime();
                 double lr = sched.lr(step);
                 opt.setLr(lr);
-                Batch batch = data.batch(step, o.batchSize, cfg.seed);
+                Batch batch = data.batch(step, o.batchSize, cfg.seed).to(device);     // the only host-to-device copies of a step
                 MlipLoss.Terms terms = MlipLoss.compute(model, batch, noise, prompts, step);
                 ObjectNode line = JSON.createObjectNode().put("step", step + 1);
                 for (Map.Entry<String, Variable> e : terms.terms().entrySet()) {

@@ -23,8 +23,13 @@ class TrainerTest {
 
     @BeforeAll
     static void writeData() {
-        data = tmp.resolve("synth");
-        SynthCxr.write(data, SynthCxr.Options.defaults().withStudies(40).withSize(32).withEvalPerClass(2).withValidateFraction(0.05));
+        data = synth(tmp.resolve("synth"), 40);
+    }
+
+    /** A tiny SynthCXR tree of {@code studies} 32-px studies in {@code dir}. */
+    static Path synth(Path dir, int studies) {
+        SynthCxr.write(dir, SynthCxr.Options.defaults().withStudies(studies).withSize(32).withEvalPerClass(2).withValidateFraction(0.05));
+        return dir;
     }
 
     static MlipConfig tiny() {
