@@ -57,7 +57,7 @@ final class Derivatives {
             case INDEX_SELECT -> new Tensor[]{indexSelectBackward(a, g, n.saved[0], n.ints[0])};
             case SCATTER_ADD -> new Tensor[]{g, g.gather(n.ints[0], n.saved[0])};
             case WHERE -> whereBackward(n.saved[0], g);
-            case MATMUL -> new Tensor[]{g.matmul(b.transpose(-2, -1)), a.transpose(-2, -1).matmul(g)};
+            case MATMUL -> new Tensor[]{g.matmul(b.transpose(-2, -1)), matmulGradB(a, b, g)};
             case SOFTMAX -> new Tensor[]{out.mul(g.sub(g.mul(out).sum(n.ints[0], true)))};
             case LOG_SOFTMAX -> new Tensor[]{g.sub(out.exp().mul(g.sum(n.ints[0], true)))};
             case LAYER_NORM -> layerNormBackward(n, g);
@@ -66,6 +66,15 @@ final class Derivatives {
             case PATCH_SENTENCE_OT -> otScoresBackward(a, b, n, g);
             case TOPK_GATHER -> new Tensor[]{Tensor.topkGatherBackward(g, n.saved[0], n.ints[0])};
         };
+    }
+
+    /**
+     * d(a b)/db = a^T g. When b is a 2-D weight shared by every batch entry of a (a Linear layer on (B, T, D)),
+     * it is one GEMM over all B*T rows, not B GEMMs whose results the broadcast rule would then sum.
+     */
+    static Tensor matmulGradB(Tensor a, Tensor b, Tensor g) {
+        if (b.ndim() == 2 && a.ndim() > 2) return a.reshape(-1, a.size(-1)).transpose(0, 1).matmul(g.reshape(-1, g.size(-1)));
+        return a.transpose(-2, -1).matmul(g);
     }
 
     static Tensor zerosLike(Tensor a) {

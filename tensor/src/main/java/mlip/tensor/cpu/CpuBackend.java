@@ -225,7 +225,11 @@ public final class CpuBackend implements Backend {
         }
         CpuStorage sa = (CpuStorage) a.storage(), sb = (CpuStorage) b.storage(), sc = (CpuStorage) out.storage();
         int aRs = a.stride(-2), aCs = a.stride(-1), bRs = b.stride(-2), bCs = b.stride(-1);
-        if (a.dtype() == DType.F32) {
+        if (a.dtype() == DType.F32 && batch > 1 && foldsIntoOneGemm(aOffs, m * aRs, bOffs)) {
+            // b shared by every entry and a's entries stacked row after row: one (batch*m, k) x (k, n) GEMM, whose
+            // large M the kernel tiles far better than batch small ones (a Linear layer on (B, T, D)). Same bits.
+            Sgemm.sgemm(pool, batch * m, n, k, 1f, sa.f, aOffs[0], aRs, aCs, sb.f, bOffs[0], bRs, bCs, 0f, sc.f, 0, n);
+        } else if (a.dtype() == DType.F32) {
             Sgemm.sgemmBatched(pool, batch, m, n, k, 1f, sa.f, aOffs, aRs, aCs, sb.f, bOffs, bRs, bCs, 0f, sc.f, cOffs, n);
         } else {
             // F64 (gradchecks, references): a plain i-p-j loop, parallel over output rows, p summed in order.
@@ -241,6 +245,14 @@ public final class CpuBackend implements Backend {
             });
         }
         return out;
+    }
+
+    /** Whether every b offset is the same and a's batch entries follow each other at {@code entryStride}. */
+    private static boolean foldsIntoOneGemm(int[] aOffs, int entryStride, int[] bOffs) {
+        for (int t = 1; t < aOffs.length; t++) {
+            if (bOffs[t] != bOffs[0] || aOffs[t] != aOffs[0] + t * entryStride) return false;
+        }
+        return true;
     }
 
     @Override
@@ -313,5 +325,18 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor topkGatherBackward(Tensor grad, Tensor indices, int n) {
         return FUSED_MLIP_OPS ? Indexing.topkGatherBackward(this, grad, indices, n) : Backend.super.topkGatherBackward(grad, indices, n);
+    }
+
+    /** F32: one task per head, O(threads * Tq * Tk) scratch ({@link FusedAttention}); F64: the composite (the reference). */
+    @Override
+    public Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        if (!FUSED_MLIP_OPS || q.dtype() != DType.F32) return Backend.super.attention(q, k, v, keyPadding);
+        return FusedAttention.forward(this, q, k, v, keyPadding);
+    }
+
+    @Override
+    public Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding) {
+        if (!FUSED_MLIP_OPS || q.dtype() != DType.F32) return Backend.super.attentionBackward(dout, q, k, v, out, lse, keyPadding);
+        return FusedAttention.backward(this, dout, q, k, v, out, lse, keyPadding);
     }
 }
