@@ -221,50 +221,45 @@ static __device__ void ot_pair_weights(float* w, const float* pi, const float* s
     __syncthreads();
 }
 
+// One block owns one gradient's rows: image i's dP_i (N, D) against every report j when `patches`, report
+// j's dS_j (M, D) against every image i otherwise; partners in index order, so the sums are deterministic.
+//   dP_i[p] += sum_s W_ps S_j[s],   dS_j[s] += sum_p W_ps P_i[p]
+static __device__ void ot_backward_rows(float* grad, const float* gs, const float* u, const float* v, const float* P,
+                                        const float* pm, const float* S, const float* sm, int b1, int b2, int n, int m,
+                                        int d, float eps, bool patches) {
+    DYN_SHARED(float, w);  // (N, M)
+    int owner = blockIdx.x, partners = patches ? b2 : b1;
+    int rows = patches ? n : m, inner = patches ? m : n;
+    float* out = grad + (long long)owner * rows * d;
+    for (int e = threadIdx.x; e < rows * d; e += blockDim.x) out[e] = 0.0f;
+    for (int t = 0; t < partners; t++) {
+        int i = patches ? owner : t, j = patches ? t : owner;
+        long long pair = (long long)i * b2 + j;
+        const float* pi = P + (long long)i * n * d;
+        const float* sj = S + (long long)j * m * d;
+        ot_pair_weights(w, pi, sj, pm == nullptr ? nullptr : pm + i * n, sm == nullptr ? nullptr : sm + j * m,
+                        u + pair * n, v + pair * m, gs[pair], n, m, d, eps);
+        const float* src = patches ? sj : pi;  // the partner's rows
+        for (int e = threadIdx.x; e < rows * d; e += blockDim.x) {
+            int r = e / d, q = e % d;
+            float acc = 0.0f;
+            for (int c = 0; c < inner; c++) acc += w[patches ? r * m + c : c * m + r] * src[c * d + q];
+            out[e] += acc;
+        }
+        __syncthreads();  // w is rewritten for the next partner
+    }
+}
+
 extern "C" __global__ void patch_sentence_ot_backward_patches_kernel1_f32(float* dP, const float* gs, const float* u,
                                                                           const float* v, const float* P, const float* pm,
                                                                           const float* S, const float* sm, int b1, int b2,
                                                                           int n, int m, int d, float eps) {
-    DYN_SHARED(float, w);  // (N, M)
-    int i = blockIdx.x;
-    const float* pi = P + (long long)i * n * d;
-    float* dpi = dP + (long long)i * n * d;
-    for (int e = threadIdx.x; e < n * d; e += blockDim.x) dpi[e] = 0.0f;
-    for (int j = 0; j < b2; j++) {
-        long long pair = (long long)i * b2 + j;
-        const float* sj = S + (long long)j * m * d;
-        ot_pair_weights(w, pi, sj, pm == nullptr ? nullptr : pm + i * n, sm == nullptr ? nullptr : sm + j * m,
-                        u + pair * n, v + pair * m, gs[pair], n, m, d, eps);
-        for (int e = threadIdx.x; e < n * d; e += blockDim.x) {
-            int p = e / d, q = e % d;
-            float acc = 0.0f;
-            for (int s = 0; s < m; s++) acc += w[p * m + s] * sj[s * d + q];
-            dpi[e] += acc;
-        }
-        __syncthreads();  // w is rewritten by the next report
-    }
+    ot_backward_rows(dP, gs, u, v, P, pm, S, sm, b1, b2, n, m, d, eps, true);
 }
 
 extern "C" __global__ void patch_sentence_ot_backward_sentences_kernel1_f32(float* dS, const float* gs, const float* u,
                                                                             const float* v, const float* P, const float* pm,
                                                                             const float* S, const float* sm, int b1, int b2,
                                                                             int n, int m, int d, float eps) {
-    DYN_SHARED(float, w);  // (N, M)
-    int j = blockIdx.x;
-    const float* sj = S + (long long)j * m * d;
-    float* dsj = dS + (long long)j * m * d;
-    for (int e = threadIdx.x; e < m * d; e += blockDim.x) dsj[e] = 0.0f;
-    for (int i = 0; i < b1; i++) {
-        long long pair = (long long)i * b2 + j;
-        const float* pi = P + (long long)i * n * d;
-        ot_pair_weights(w, pi, sj, pm == nullptr ? nullptr : pm + i * n, sm == nullptr ? nullptr : sm + j * m,
-                        u + pair * n, v + pair * m, gs[pair], n, m, d, eps);
-        for (int e = threadIdx.x; e < m * d; e += blockDim.x) {
-            int s = e / d, q = e % d;
-            float acc = 0.0f;
-            for (int p = 0; p < n; p++) acc += w[p * m + s] * pi[p * d + q];
-            dsj[e] += acc;
-        }
-        __syncthreads();
-    }
+    ot_backward_rows(dS, gs, u, v, P, pm, S, sm, b1, b2, n, m, d, eps, false);
 }

@@ -66,12 +66,12 @@ public final class Trainer {
         this.cfg = cfg;
         this.model = model;
         this.data = data;
-        this.prompts = prompts == null ? null : prompts.to(model.logitScale.value().device());
+        this.device = model.logitScale.value().device();
+        this.prompts = prompts == null ? null : prompts.to(device);
         this.run = run;
         var o = cfg.optim;
         this.opt = new AdamW(model.namedParameters(), o.lr, o.beta1, o.beta2, 1e-8, o.weightDecay);
         this.noise = new Generator(cfg.seed, 1, 0);
-        this.device = model.logitScale.value().device();
     }
 
     /** Turns the progress bar off (tests, logs). */
