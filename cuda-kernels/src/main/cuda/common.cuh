@@ -157,6 +157,13 @@ static __device__ __forceinline__ T gelu_erf(T x) {
     return (T)0.5 * x * ((T)1 + mlip_erf(x * (T)0.7071067811865476));
 }
 
+// d/dx of the exact GELU: Phi(x) + x phi(x).
+template <typename T>
+static __device__ __forceinline__ T gelu_erf_grad(T x) {
+    const T inv_sqrt_2pi = (T)0.3989422804014327;
+    return (T)0.5 * ((T)1 + mlip_erf(x * (T)0.7071067811865476)) + x * inv_sqrt_2pi * mlip_exp((T)-0.5 * x * x);
+}
+
 // Grid-stride loop over [0, n).
 #define GRID_STRIDE_LOOP(i, n) \
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)

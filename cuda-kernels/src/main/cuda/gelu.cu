@@ -1,4 +1,5 @@
-// gelu.cu — GELU, tanh approximation, forward and backward (f32).
+// gelu.cu — GELU, tanh approximation, forward and backward (f32); and the fused bias + GELU of the
+// transformer MLP (exact or tanh GELU), forward and backward.
 //
 // Contract: cuda-kernels/KERNELS.md ("gelu.cu"). Math: gelu_tanh / gelu_tanh_grad in common.cuh, the
 // same expressions as UnaryOp.GELU_TANH (ScalarMath.apply) and Derivatives.geluTanhBackward:
@@ -90,5 +91,34 @@ extern "C" __global__ void gelu_backward_kernel2_f32(float* dx, const float* x, 
         v.z = gelu_bwd1(v.z, g.z);
         v.w = gelu_bwd1(v.w, g.w);
         d4[i] = v;
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Fused bias + GELU: out = gelu(x + bias[i % C]) over a contiguous (rows, C) x, and its backward
+// dx = dout * gelu'(x + bias[i % C]); tanh != 0 picks the tanh form, else the exact erf form (what the ViT
+// and BERT MLPs use). The pre-activation x + bias is never written: the backward recomputes it, which
+// saves one (rows, C) tensor write in the forward and its re-read in the backward. The bias gradient is
+// dx summed over rows (a column reduction the backend does with reduce.cu).
+//
+// Per element: forward reads x (4 B) and a bias word (L1-resident: C floats), writes out (4 B); backward
+// reads x and dout, writes dx: 8 / 12 bytes per element, memory-bound like gelu_*_kernel1.
+//
+// Versions:
+//   bias_gelu_forward_kernel1 / bias_gelu_backward_kernel1 (production): grid-stride, one element per
+//       thread per iteration; the column is i % C (an integer modulo per element, hidden under the load).
+
+extern "C" __global__ void bias_gelu_forward_kernel1_f32(float* out, const float* x, const float* bias, int n, int C, int tanh) {
+    GRID_STRIDE_LOOP(i, n) {
+        float v = x[i] + bias[i % C];
+        out[i] = tanh ? gelu_tanh(v) : gelu_erf(v);
+    }
+}
+
+extern "C" __global__ void bias_gelu_backward_kernel1_f32(float* dx, const float* x, const float* bias, const float* dout, int n, int C,
+                                                          int tanh) {
+    GRID_STRIDE_LOOP(i, n) {
+        float v = x[i] + bias[i % C];
+        dx[i] = dout[i] * (tanh ? gelu_tanh_grad(v) : gelu_erf_grad(v));
     }
 }

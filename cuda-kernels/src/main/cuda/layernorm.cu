@@ -155,3 +155,75 @@ extern "C" __global__ void layernorm_backward_kernel2_f64(double* dx, double* dw
                                                           const double* w, const double* mean, const double* rstd, int N, int C) {
     layernorm_backward2<double>(dx, dw, db, dout, x, w, mean, rstd, N, C);
 }
+
+// ------------------------------------------------------------------------------------------------
+// Fused residual add + layer norm: sum = x + y and out = layernorm(sum) (the forward above's rules, w/b
+// optional, mean/rstd optional), for the pre-LN block's h = x + attn(..); norm2(h) and the post-LN block's
+// norm(x + sublayer(x)). Unfused, the sum is written by binary_kernel and read back by the norm; here each
+// lane keeps its strided share of the row in registers between the statistics and the output, so the row
+// is read once from x and y and written once to sum and once to out: 16 bytes per element against 20.
+// The backward is layernorm_backward on the sum (the autograd engine records ADD + LAYER_NORM).
+//
+// Versions:
+//   add_layernorm_forward_kernel1 (production): one warp per row (block 256 = 8 rows, grid ceil(N / 8)),
+//       lanes striding the row by 32, warp-shuffle sums; rows of up to 32 * ADD_LN_MAX_PER_LANE = 768
+//       columns (ViT-B's D) stay in registers, longer rows re-read the sum they wrote (from L2). ptxas:
+//       96 registers at sm_80 (8 per lane kept: 48), i.e. 2 blocks of 256 per SM; a version that splits a
+//       row over two warps would halve that — to be decided by measurement on a GPU.
+
+#define ADD_LN_MAX_PER_LANE 24
+
+extern "C" __global__ void add_layernorm_forward_kernel1_f32(float* sum, float* out, float* mean, float* rstd, const float* x,
+                                                             const float* y, const float* w, const float* b, int N, int C, double eps) {
+    int lane = threadIdx.x & 31;
+    int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= N) return;  // whole warps leave together
+    long long base = (long long)row * C;
+    float keep[ADD_LN_MAX_PER_LANE];  // this lane's columns lane, lane + 32, ...: fully unrolled, in registers
+    float acc = 0.0f;
+#pragma unroll
+    for (int k = 0; k < ADD_LN_MAX_PER_LANE; k++) {
+        int i = lane + 32 * k;
+        float s = i < C ? x[base + i] + y[base + i] : 0.0f;
+        keep[k] = s;
+        if (i < C) sum[base + i] = s;
+        acc += s;
+    }
+    for (int i = lane + 32 * ADD_LN_MAX_PER_LANE; i < C; i += 32) {
+        float s = x[base + i] + y[base + i];
+        sum[base + i] = s;
+        acc += s;
+    }
+    float mu = warp_sum(acc) / (float)C;
+    float sq = 0.0f;
+#pragma unroll
+    for (int k = 0; k < ADD_LN_MAX_PER_LANE; k++) {
+        float c = keep[k] - mu;
+        if (lane + 32 * k < C) sq += c * c;
+    }
+    for (int i = lane + 32 * ADD_LN_MAX_PER_LANE; i < C; i += 32) {
+        float c = sum[base + i] - mu;  // this lane wrote it above: no other thread's data
+        sq += c * c;
+    }
+    float rs = 1.0f / sqrtf(warp_sum(sq) / (float)C + (float)eps);
+#pragma unroll
+    for (int k = 0; k < ADD_LN_MAX_PER_LANE; k++) {
+        int i = lane + 32 * k;
+        if (i < C) {
+            float v = (keep[k] - mu) * rs;
+            if (w) v *= w[i];
+            if (b) v += b[i];
+            out[base + i] = v;
+        }
+    }
+    for (int i = lane + 32 * ADD_LN_MAX_PER_LANE; i < C; i += 32) {
+        float v = (sum[base + i] - mu) * rs;
+        if (w) v *= w[i];
+        if (b) v += b[i];
+        out[base + i] = v;
+    }
+    if (lane == 0) {
+        if (mean) mean[row] = mu;
+        if (rstd) rstd[row] = rs;
+    }
+}

@@ -265,6 +265,22 @@ void layernorm_family() {
     }
 }
 
+// add_layernorm_forward_kernel1 (f32 only): C below, at and past the 768 columns it keeps in registers.
+void add_layernorm_family() {
+    int N = 13;
+    for (int C : {45, 768, 801}) {
+        for (int affine = 0; affine < 2; affine++) {
+            float *sum = dev<float>(N * C), *o = dev<float>(N * C), *mean = dev<float>(N), *rstd = dev<float>(N);
+            float* w = affine ? dev_rand<float>(C, 0.5, 1.5) : nullptr;
+            float* b = affine ? dev_rand<float>(C, -1, 1) : nullptr;
+            race("N=13 C=" + std::to_string(C) + " affine=" + std::to_string(affine), "add_layernorm_forward_kernel1_f32",
+                 dim3(cdiv(N, 8)), dim3(256), {out(sum, N * C), out(o, N * C), out(mean, N), out(rstd, N)}, sum, o, mean, rstd,
+                 (const float*)dev_rand<float>(N * C, -2, 2), (const float*)dev_rand<float>(N * C, -2, 2), (const float*)w,
+                 (const float*)b, N, C, 1e-5);
+        }
+    }
+}
+
 template <class T>
 void crossentropy_family() {
     int N = 13, C = 45, ignore = -100;
@@ -432,6 +448,7 @@ void production_kernels() {
     softmax_family<double>();
     layernorm_family<float>();
     layernorm_family<double>();
+    add_layernorm_family();
     crossentropy_family<float>();
     crossentropy_family<double>();
     gemm_case<float>("sgemm_kernel2_f32", 37, 29, 23, 16, dim3(16, 16));

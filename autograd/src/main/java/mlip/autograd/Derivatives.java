@@ -1,5 +1,6 @@
 package mlip.autograd;
 
+import mlip.tensor.Composite;
 import mlip.tensor.DType;
 import mlip.tensor.Reduction;
 import mlip.tensor.Tensor;
@@ -13,9 +14,6 @@ import mlip.tensor.Tensor;
 final class Derivatives {
     private Derivatives() {
     }
-
-    static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-    static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
     /** Gradients of n's inputs; {@code out} is n's value. */
     static Tensor[] backward(Node n, Tensor out, Tensor g) {
@@ -41,8 +39,8 @@ final class Derivatives {
             case SIGMOID -> new Tensor[]{g.mul(out).mul(out.neg().add(1))};
             case RELU -> new Tensor[]{g.mul(a.gt(0))};
             case ERF -> new Tensor[]{g.mul(a.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))};
-            case GELU_TANH -> new Tensor[]{geluTanhBackward(a, g)};
-            case GELU_ERF -> new Tensor[]{geluErfBackward(a, g)};
+            case GELU_TANH -> new Tensor[]{Composite.geluBackward(a, g, true)};
+            case GELU_ERF -> new Tensor[]{Composite.geluBackward(a, g, false)};
             case POW_SCALAR -> new Tensor[]{g.mul(a.pow(n.scalar - 1)).mul(n.scalar)};
             case SUM -> new Tensor[]{expandBack(g, a.shape(), n.ints)};
             case MEAN -> new Tensor[]{expandBack(g, a.shape(), n.ints).div(a.numel() / (double) Math.max(1, out.numel()))};
@@ -61,6 +59,7 @@ final class Derivatives {
             case SOFTMAX -> new Tensor[]{out.mul(g.sub(g.mul(out).sum(n.ints[0], true)))};
             case LOG_SOFTMAX -> new Tensor[]{g.sub(out.exp().mul(g.sum(n.ints[0], true)))};
             case LAYER_NORM -> layerNormBackward(n, g);
+            case BIAS_GELU -> biasGeluBackward(a, b, n, g);
             case CROSS_ENTROPY -> new Tensor[]{crossEntropyBackward(a, n.saved[0], n.ints[0], n.scalar, Reduction.values()[n.ints[1]], g)};
             case ATTENTION -> attentionBackward(in[0].value(), in[1].value(), in[2].value(), n, g);
             case PATCH_SENTENCE_OT -> otScoresBackward(a, b, n, g);
@@ -85,22 +84,6 @@ final class Derivatives {
         int[] inv = new int[perm.length];
         for (int i = 0; i < perm.length; i++) inv[perm[i]] = i;
         return inv;
-    }
-
-    /** d/dx of 0.5x(1 + tanh(u)), u = c(x + 0.044715x^3). */
-    static Tensor geluTanhBackward(Tensor x, Tensor g) {
-        Tensor x2 = x.square();
-        Tensor th = x.add(x2.mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
-        Tensor du = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
-        Tensor d = th.add(1).mul(0.5).add(x.mul(0.5).mul(th.square().neg().add(1)).mul(du));
-        return g.mul(d);
-    }
-
-    /** d/dx of x Phi(x) = Phi(x) + x phi(x). */
-    static Tensor geluErfBackward(Tensor x, Tensor g) {
-        Tensor cdf = x.mul(1 / Math.sqrt(2)).erf().add(1).mul(0.5);
-        Tensor pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
-        return g.mul(cdf.add(x.mul(pdf)));
     }
 
     /** The gradient of a sum/mean over ints[1..] (keepdim = ints[0]) broadcast back over the reduced dims. */
@@ -172,6 +155,15 @@ final class Derivatives {
         if (hasW) r[k++] = g.mul(xhat).sum(lead, false);
         if (hasB) r[k] = g.sum(lead, false);
         return r;
+    }
+
+    /**
+     * gelu(x + bias) for x (..., C), bias (C): both get dout * gelu'(x + bias), the bias's summed back over the
+     * rows by the engine; the backend recomputes x + bias instead of keeping it. ints[0] = 1 for the tanh form.
+     */
+    static Tensor[] biasGeluBackward(Tensor x, Tensor bias, Node n, Tensor g) {
+        Tensor dx = Tensor.biasGeluBackward(g, x, bias, n.ints[0] == 1);
+        return new Tensor[]{dx, dx};
     }
 
     /** (softmax(x) - target distribution) per row, times the reduction's scale; ignored rows get 0. */

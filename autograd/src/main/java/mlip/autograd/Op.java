@@ -15,6 +15,8 @@ public enum Op {
     RESHAPE, PERMUTE, NARROW, SELECT, EXPAND, CAT, GATHER, INDEX_SELECT, SCATTER_ADD, WHERE,
     // linear algebra and fused
     MATMUL, SOFTMAX, LOG_SOFTMAX, LAYER_NORM, CROSS_ENTROPY, ATTENTION,
+    // transformer fusions: gelu(x + bias) with the pre-activation recomputed in backward
+    BIAS_GELU,
     // MLIP (DESIGN.md 7.2, 7.3): OT pair scores with the plan held constant; top-k row gather
     PATCH_SENTENCE_OT, TOPK_GATHER
 }

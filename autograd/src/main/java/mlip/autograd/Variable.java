@@ -330,6 +330,34 @@ public final class Variable {
                 new int[]{weight != null ? 1 : 0, bias != null ? 1 : 0}, eps, in.toArray(new Variable[0]));
     }
 
+    /**
+     * {@code gelu(this + bias)} for {@code bias (C)}, C = the last dim, as one op (Op.BIAS_GELU): the
+     * pre-activation is not kept, the backward recomputes it ({@link Tensor#biasGelu}).
+     */
+    public Variable biasGelu(Variable bias, boolean tanhApprox) {
+        return record(Op.BIAS_GELU, value.biasGelu(bias.value, tanhApprox), null, new int[]{tanhApprox ? 1 : 0}, 0, this, bias);
+    }
+
+    /** The two results of {@link #addLayerNorm}: the residual sum and its layer norm. */
+    public record AddLayerNorm(Variable sum, Variable out) {
+    }
+
+    /**
+     * {@code sum = this + y} and {@code out = sum.layerNorm(weight, bias, eps)}, computed by one fused pass
+     * ({@link Tensor#addLayerNormForward}) but recorded as the two ops they are (ADD, then LAYER_NORM on the sum),
+     * so the derivative table and its gradchecks cover them unchanged. {@code y} has this shape.
+     */
+    public AddLayerNorm addLayerNorm(Variable y, Variable weight, Variable bias, double eps) {
+        Tensor.AddLayerNorm r = value.addLayerNormForward(y.value, weight == null ? null : weight.value, bias == null ? null : bias.value, eps);
+        Variable sum = record(Op.ADD, r.sum(), this, y);
+        List<Variable> in = new ArrayList<>(List.of(sum));
+        if (weight != null) in.add(weight);
+        if (bias != null) in.add(bias);
+        Variable out = record(Op.LAYER_NORM, r.out(), new Tensor[]{r.mean(), r.rstd()},
+                new int[]{weight != null ? 1 : 0, bias != null ? 1 : 0}, eps, in.toArray(new Variable[0]));
+        return new AddLayerNorm(sum, out);
+    }
+
     /** Cross-entropy of logits (N, C) against I32 targets (N); see {@link Tensor#crossEntropy}. */
     public Variable crossEntropy(Tensor target, int ignoreIndex, double labelSmoothing, Reduction reduction) {
         Tensor out = value.crossEntropy(target, ignoreIndex, labelSmoothing, reduction);

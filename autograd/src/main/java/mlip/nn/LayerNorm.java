@@ -23,4 +23,9 @@ public final class LayerNorm extends Module {
     public Variable forward(Variable x) {
         return x.layerNorm(weight, bias, eps);
     }
+
+    /** The residual {@code x + y} and this norm of it, in one fused pass ({@link Variable#addLayerNorm}). */
+    public Variable.AddLayerNorm forwardAdd(Variable x, Variable y) {
+        return x.addLayerNorm(y, weight, bias, eps);
+    }
 }

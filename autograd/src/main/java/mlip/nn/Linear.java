@@ -29,6 +29,12 @@ public final class Linear extends Module {
         return bias == null ? y : y.add(bias);
     }
 
+    /** {@code gelu(x W^T + b)} with the bias added inside the fused GELU ({@link Variable#biasGelu}); exact GELU unless {@code tanhApprox}. */
+    public Variable forwardGelu(Variable x, boolean tanhApprox) {
+        Variable y = x.matmul(weight.transpose(0, 1));
+        return bias == null ? y.gelu(tanhApprox) : y.biasGelu(bias, tanhApprox);
+    }
+
     public int inFeatures() {
         return weight.size(1);
     }

@@ -15,6 +15,6 @@ public final class Mlp extends Module {
     }
 
     public Variable forward(Variable x) {
-        return fc2.forward(fc1.forward(x).gelu(false));
+        return fc2.forward(fc1.forwardGelu(x, false));
     }
 }

@@ -50,9 +50,9 @@ public final class TextTransformer extends Module {
             Variable k = MultiHeadAttention.splitHeads(key.forward(x), heads);
             Variable v = MultiHeadAttention.splitHeads(value.forward(x), heads);
             Variable a = MultiHeadAttention.mergeHeads(Variable.attention(q, k, v, keyPadding));
-            x = attnNorm.forward(x.add(dropout.forward(attnOut.forward(a))));
-            Variable h = out.forward(intermediate.forward(x).gelu(false));
-            return outNorm.forward(x.add(dropout.forward(h)));
+            x = attnNorm.forwardAdd(x, dropout.forward(attnOut.forward(a))).out();
+            Variable h = out.forward(intermediate.forwardGelu(x, false));
+            return outNorm.forwardAdd(x, dropout.forward(h)).out();
         }
     }
 

@@ -28,10 +28,10 @@ public final class TransformerBlock extends Module {
     /** x (B, T, D) -> (B, T, D). */
     public Variable forward(Variable x, Tensor keyPadding) {
         if (preLn) {
-            x = x.add(attn.forward(norm1.forward(x), keyPadding));
-            return x.add(mlp.forward(norm2.forward(x)));
+            Variable.AddLayerNorm h = norm2.forwardAdd(x, attn.forward(norm1.forward(x), keyPadding));   // h = x + attn(..), norm2(h)
+            return h.sum().add(mlp.forward(h.out()));
         }
-        x = norm1.forward(x.add(attn.forward(x, keyPadding)));
-        return norm2.forward(x.add(mlp.forward(x)));
+        x = norm1.forwardAdd(x, attn.forward(x, keyPadding)).out();
+        return norm2.forwardAdd(x, mlp.forward(x)).out();
     }
 }

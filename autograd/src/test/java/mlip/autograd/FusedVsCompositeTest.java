@@ -53,6 +53,24 @@ class FusedVsCompositeTest {
     }
 
     @Test
+    void biasGelu() {
+        same("biasGelu erf", v -> v[0].biasGelu(v[1], false), v -> v[0].add(v[1]).gelu(false), r(2, 3, 7), r(7));
+        same("biasGelu tanh", v -> v[0].biasGelu(v[1], true), v -> v[0].add(v[1]).gelu(true), r(5, 4), r(4));
+    }
+
+    /** Both results of the fused residual + norm, through a loss that uses both (as the pre-LN block does). */
+    @Test
+    void addLayerNorm() {
+        same("addLayerNorm", v -> {
+            Variable.AddLayerNorm h = v[0].addLayerNorm(v[1], v[2], v[3], 1e-5);
+            return h.sum().add(h.out().tanh());
+        }, v -> {
+            Variable sum = v[0].add(v[1]);
+            return sum.add(sum.layerNorm(v[2], v[3], 1e-5).tanh());
+        }, r(2, 3, 7), r(2, 3, 7), r(7), r(7));
+    }
+
+    @Test
     void layerNorm() {
         same("layerNorm", v -> v[0].layerNorm(v[1], v[2], 1e-5), v -> {
             Variable c = v[0].sub(v[0].mean(-1, true));

@@ -110,6 +110,8 @@ class GradcheckTest {
         c.add(new Case(Op.LOG_SOFTMAX, "", v -> v[0].logSoftmax(1), new Tensor[]{r(3, 4)}));
         c.add(new Case(Op.LAYER_NORM, "affine", v -> v[0].layerNorm(v[1], v[2], 1e-5), new Tensor[]{r(2, 3, 5), r(5), r(5)}));
         c.add(new Case(Op.LAYER_NORM, "plain", v -> v[0].layerNorm(null, null, 1e-5), new Tensor[]{r(4, 6)}));
+        c.add(new Case(Op.BIAS_GELU, "erf, (2,3,5) + (5)", v -> v[0].biasGelu(v[1], false), new Tensor[]{r(2, 3, 5).mul(2), r(5)}));
+        c.add(new Case(Op.BIAS_GELU, "tanh, transposed x", v -> v[0].transpose(0, 1).biasGelu(v[1], true), new Tensor[]{r(4, 3).mul(2), r(4)}));
         c.add(new Case(Op.CROSS_ENTROPY, "mean, ignore, smoothing", v -> v[0].crossEntropy(idx(new int[]{1, -100, 3, 0}, 4), -100, 0.1, Reduction.MEAN),
                 new Tensor[]{r(4, 5)}));
         c.add(new Case(Op.CROSS_ENTROPY, "none", v -> v[0].crossEntropy(idx(new int[]{1, 2, 0}, 3), -100, 0, Reduction.NONE), new Tensor[]{r(3, 4)}));

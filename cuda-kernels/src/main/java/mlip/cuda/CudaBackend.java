@@ -606,6 +606,51 @@ public final class CudaBackend implements Backend {
         return binary(BinaryOp.DIV, total, copy(kept, logits.dtype()));
     }
 
+    // ------------------------------------------------------------------ transformer fusions (gelu.cu, layernorm.cu)
+
+    /** Production versions (KERNELS.md "gelu.cu", "layernorm.cu"). */
+    static final String BIAS_GELU_FORWARD = "bias_gelu_forward_kernel1_f32", BIAS_GELU_BACKWARD = "bias_gelu_backward_kernel1_f32",
+            ADD_LAYERNORM = "add_layernorm_forward_kernel1_f32";
+
+    /** F32: one grid-stride launch, x + bias never written. F64: Backend's composite (device ops). */
+    @Override
+    public Tensor biasGelu(Tensor x, Tensor bias, boolean tanhApprox) {
+        if (x.dtype() != DType.F32) return Backend.super.biasGelu(x, bias, tanhApprox);
+        Tensor xc = contig(x), bc = contig(bias);
+        Tensor out = empty(DType.F32, x.shape());
+        int n = x.numel(), c = bias.numel();
+        if (n > 0) dev.launch(BIAS_GELU_FORWARD, dev.grid1d(n), 256, 0, ptr(out), ptr(xc), ptr(bc), n, c, tanhApprox ? 1 : 0);
+        return out;
+    }
+
+    /** F32: one launch rebuilding x + bias per element; the bias gradient is the engine's column sum of dx. */
+    @Override
+    public Tensor biasGeluBackward(Tensor dout, Tensor x, Tensor bias, boolean tanhApprox) {
+        if (x.dtype() != DType.F32) return Backend.super.biasGeluBackward(dout, x, bias, tanhApprox);
+        Tensor xc = contig(x), bc = contig(bias), g = contig(dout);
+        Tensor dx = empty(DType.F32, x.shape());
+        int n = x.numel(), c = bias.numel();
+        if (n > 0) dev.launch(BIAS_GELU_BACKWARD, dev.grid1d(n), 256, 0, ptr(dx), ptr(xc), ptr(bc), ptr(g), n, c, tanhApprox ? 1 : 0);
+        return dx;
+    }
+
+    /** F32: a warp per row writes the sum and its norm in one pass (block 256 = 8 rows). F64: Backend's composite. */
+    @Override
+    public Tensor[] addLayerNorm(Tensor x, Tensor y, Tensor weight, Tensor bias, double eps) {
+        if (x.dtype() != DType.F32) return Backend.super.addLayerNorm(x, y, weight, bias, eps);
+        Tensor xc = contig(x), yc = contig(y);
+        int c = x.size(-1), rows = c == 0 ? 0 : x.numel() / c;
+        int[] statShape = Arrays.copyOf(x.shape(), x.ndim() - 1);
+        Tensor sum = empty(DType.F32, x.shape()), out = empty(DType.F32, x.shape());
+        Tensor mean = empty(DType.F32, statShape), rstd = empty(DType.F32, statShape);
+        if (rows > 0) {
+            CUdeviceptr w = weight == null ? new CUdeviceptr() : ptr(contig(weight));
+            CUdeviceptr b = bias == null ? new CUdeviceptr() : ptr(contig(bias));
+            dev.launch(ADD_LAYERNORM, warpRowBlocks(rows), 256, 0, ptr(sum), ptr(out), ptr(mean), ptr(rstd), ptr(xc), ptr(yc), w, b, rows, c, eps);
+        }
+        return new Tensor[]{sum, out, mean, rstd};
+    }
+
     // ------------------------------------------------------------------ attention (attention.cu)
 
     /** Production attention kernels (KERNELS.md "attention.cu"). */

@@ -340,6 +340,37 @@ abstract class BackendConformance {
         }
     }
 
+    /** Bias + GELU (both forms) and its backward; C = 1, a vector-tail length, a warp-plus-one, and 768. */
+    @Test
+    void biasGeluForwardAndBackward() {
+        for (DType t : FLOATS) {
+            for (int c : new int[]{1, 7, 33, 768}) {
+                Tensor x = input(t, 3, 5, c).mul(2), b = input(t, c), g = input(t, 3, 5, c);
+                for (boolean tanh : new boolean[]{false, true}) {
+                    same("biasGelu " + t + " C " + c + " tanh=" + tanh, a -> a[0].biasGelu(a[1], tanh), x, b);
+                    same("biasGelu backward " + t + " C " + c + " tanh=" + tanh, a -> Tensor.biasGeluBackward(a[2], a[0], a[1], tanh), x, b, g);
+                }
+                same("biasGelu view " + t, a -> a[0].transpose(0, 1).biasGelu(a[1], false), x, b);
+            }
+        }
+    }
+
+    /** Residual add + layer norm: the sum, the norm and its statistics; C past the kernel's register-kept 768 too. */
+    @Test
+    void addLayerNormWithAndWithoutAffine() {
+        for (DType t : FLOATS) {
+            for (int c : new int[]{1, 7, 33, 768, 1000}) {
+                Tensor x = input(t, 3, 5, c).mul(2).add(1), y = input(t, 3, 5, c), w = input(t, c), b = input(t, c);
+                same("addLayerNorm sum " + t + " C " + c, a -> a[0].addLayerNormForward(a[1], a[2], a[3], 1e-5).sum(), x, y, w, b);
+                same("addLayerNorm out " + t + " C " + c, a -> a[0].addLayerNormForward(a[1], a[2], a[3], 1e-5).out(), x, y, w, b);
+                same("addLayerNorm mean " + t, a -> a[0].addLayerNormForward(a[1], a[2], a[3], 1e-5).mean(), x, y, w, b);
+                same("addLayerNorm rstd " + t, a -> a[0].addLayerNormForward(a[1], a[2], a[3], 1e-5).rstd(), x, y, w, b);
+                same("addLayerNorm plain " + t, a -> a[0].addLayerNormForward(a[1], null, null, 1e-6).out(), x, y);
+                same("addLayerNorm view " + t, a -> a[0].transpose(0, 1).addLayerNormForward(a[1].transpose(0, 1), a[2], a[3], 1e-5).out(), x, y, w, b);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ MLIP ops (the Backend defaults: the composite on the device)
 
     /** Rows of unit length along the last dim (the OT op's contract). */

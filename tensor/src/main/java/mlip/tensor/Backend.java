@@ -113,6 +113,38 @@ public interface Backend {
         return Composite.attentionBackward(dout, q, k, v, out, lse, keyPadding);
     }
 
+    // ---------------------------------------------------------------- transformer fusions (defaults: Composite)
+
+    /**
+     * Bias + GELU in one pass: {@code out = gelu(x + bias)} for {@code x (..., C)} and {@code bias (C)} of one
+     * floating dtype; {@code tanhApprox} picks the tanh form over the exact erf one (as {@link Tensor#gelu}).
+     * The pre-activation {@code x + bias} is never stored: {@link #biasGeluBackward} recomputes it.
+     * Default: {@link Composite#biasGelu}.
+     */
+    default Tensor biasGelu(Tensor x, Tensor bias, boolean tanhApprox) {
+        return Composite.biasGelu(x, bias, tanhApprox);
+    }
+
+    /**
+     * Gradient of {@link #biasGelu} with respect to x for {@code dout} (x's shape): {@code dout * gelu'(x + bias)},
+     * contiguous; the bias's gradient is its sum over the leading dims (the autograd engine sums it).
+     * Default: {@link Composite#biasGeluBackward}.
+     */
+    default Tensor biasGeluBackward(Tensor dout, Tensor x, Tensor bias, boolean tanhApprox) {
+        return Composite.biasGeluBackward(dout, x, bias, tanhApprox);
+    }
+
+    /**
+     * Residual add + layer norm in one pass over each row: {sum = x + y, out = layerNorm(sum), mean, rstd} for
+     * {@code x}, {@code y} of one shape, with {@link #layerNorm}'s rules for the last dim and its optional
+     * {@code weight}/{@code bias}. The pre-LN block's {@code h = x + attn(..)} followed by {@code norm2(h)}, and the
+     * post-LN block's {@code norm(x + sublayer(x))}, read x and y once instead of writing and re-reading the sum.
+     * Default: {@link Composite#addLayerNorm}.
+     */
+    default Tensor[] addLayerNorm(Tensor x, Tensor y, Tensor weight, Tensor bias, double eps) {
+        return Composite.addLayerNorm(x, y, weight, bias, eps);
+    }
+
     // ---------------------------------------------------------------- MLIP ops (DESIGN.md 7.2, 7.3)
     // The defaults are the composites of the ops above ({@link Composite}): every backend is correct on its own
     // device without a new kernel; a backend overrides them with a fused version (CpuBackend does).

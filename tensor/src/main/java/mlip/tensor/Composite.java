@@ -202,4 +202,41 @@ public final class Composite {
         Tensor dv = p.transpose(-2, -1).matmul(dout);
         return new Tensor[]{dq, dk, dv};
     }
+
+    // ---------------------------------------------------------------- transformer fusions
+
+    /** See {@link Backend#biasGelu}: {@code gelu(x + bias)} as two elementwise ops. */
+    public static Tensor biasGelu(Tensor x, Tensor bias, boolean tanhApprox) {
+        return x.add(bias).gelu(tanhApprox);
+    }
+
+    /** See {@link Backend#biasGeluBackward}: the pre-activation rebuilt, then {@link #geluBackward}. */
+    public static Tensor biasGeluBackward(Tensor dout, Tensor x, Tensor bias, boolean tanhApprox) {
+        return geluBackward(x.add(bias), dout, tanhApprox);
+    }
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI), INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    /**
+     * {@code g * gelu'(x)}: for the tanh form d/dx 0.5x(1 + tanh(u)), u = c(x + 0.044715x^3); for the exact form
+     * d/dx x Phi(x) = Phi(x) + x phi(x). The autograd rule of GELU and the fused ops' reference.
+     */
+    public static Tensor geluBackward(Tensor x, Tensor g, boolean tanhApprox) {
+        if (tanhApprox) {
+            Tensor x2 = x.square();
+            Tensor th = x.add(x2.mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
+            Tensor du = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
+            return g.mul(th.add(1).mul(0.5).add(x.mul(0.5).mul(th.square().neg().add(1)).mul(du)));
+        }
+        Tensor cdf = x.mul(1 / Math.sqrt(2)).erf().add(1).mul(0.5);
+        Tensor pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
+        return g.mul(cdf.add(x.mul(pdf)));
+    }
+
+    /** See {@link Backend#addLayerNorm}: the sum, then {@link Backend#layerNorm} on it. */
+    public static Tensor[] addLayerNorm(Tensor x, Tensor y, Tensor weight, Tensor bias, double eps) {
+        Tensor sum = x.add(y);
+        Tensor.LayerNorm r = sum.layerNormForward(weight, bias, eps);
+        return new Tensor[]{sum, r.out(), r.mean(), r.rstd()};
+    }
 }

@@ -782,6 +782,65 @@ public final class Tensor {
     }
 
     /**
+     * {@code gelu(x + bias)} in one pass for {@code bias (C)}, C = the last dim (the bias of the Linear before
+     * the GELU); see {@link Backend#biasGelu}.
+     *
+     * <pre>{@code
+     * Tensor h = x.matmul(w1t).biasGelu(b1, false);   // (B, T, 4D): the MLP's first layer, exact GELU
+     * }</pre>
+     */
+    public Tensor biasGelu(Tensor bias, boolean tanhApprox) {
+        checkRowParam("biasGelu", "bias", bias);
+        return backend().biasGelu(this, bias, tanhApprox);
+    }
+
+    /** {@code dout * gelu'(x + bias)}, x's shape: the gradient of {@link #biasGelu} for x (and, summed over rows, for bias). */
+    public static Tensor biasGeluBackward(Tensor dout, Tensor x, Tensor bias, boolean tanhApprox) {
+        x.checkRowParam("biasGeluBackward", "bias", bias);
+        x.sameDevice("biasGeluBackward", dout);
+        x.sameDtype("biasGeluBackward", dout);
+        if (!Arrays.equals(dout.shape, x.shape)) {
+            throw new IllegalArgumentException("biasGeluBackward: dout " + Shape.str(dout.shape) + " and x " + Shape.str(x.shape) + " differ");
+        }
+        return x.backend().biasGeluBackward(dout, x, bias, tanhApprox);
+    }
+
+    private void checkRowParam(String op, String what, Tensor p) {
+        needFloating(op);
+        if (shape.length == 0) throw new IllegalArgumentException(op + ": needs at least 1 dim");
+        sameDevice(op, p);
+        sameDtype(op, p);
+        if (p.ndim() != 1 || p.shape[0] != shape[shape.length - 1]) {
+            throw new IllegalArgumentException(op + ": " + what + " shape " + Shape.str(p.shape) + " does not match the last dim of " + Shape.str(shape));
+        }
+    }
+
+    /** Results of {@link #addLayerNormForward}: the residual sum, its layer norm, and the norm's row statistics. */
+    public record AddLayerNorm(Tensor sum, Tensor out, Tensor mean, Tensor rstd) {
+    }
+
+    /**
+     * {@code sum = this + y} and {@code layerNorm(sum)} in one pass (the residual stream and the next norm of a
+     * transformer block); {@code y} has this tensor's shape. See {@link Backend#addLayerNorm}.
+     *
+     * <pre>{@code
+     * Tensor.AddLayerNorm r = x.addLayerNormForward(attnOut, w2, b2, 1e-6);   // r.sum(): the new x, r.out(): norm2(x)
+     * }</pre>
+     */
+    public AddLayerNorm addLayerNormForward(Tensor y, Tensor weight, Tensor bias, double eps) {
+        needFloating("addLayerNorm");
+        sameDevice("addLayerNorm", y);
+        sameDtype("addLayerNorm", y);
+        if (!Arrays.equals(shape, y.shape)) {
+            throw new IllegalArgumentException("addLayerNorm: shapes " + Shape.str(shape) + " and " + Shape.str(y.shape) + " differ (no broadcasting)");
+        }
+        if (weight != null) checkRowParam("addLayerNorm", "weight", weight);
+        if (bias != null) checkRowParam("addLayerNorm", "bias", bias);
+        Tensor[] r = backend().addLayerNorm(this, y, weight, bias, eps);
+        return new AddLayerNorm(r[0], r[1], r[2], r[3]);
+    }
+
+    /**
      * Cross-entropy of logits {@code (N, C)} against I32 targets {@code (N)} (PyTorch's
      * {@code F.cross_entropy} with {@code ignore_index} and {@code label_smoothing}).
      */

@@ -295,7 +295,10 @@ public final class CpuBackend implements Backend {
         return Fused.crossEntropy(this, logits, target, ignoreIndex, labelSmoothing, reduction);
     }
 
-    /** {@code -Dmlip.fusedMlipOps=false} runs the composites of the MLIP ops instead of the fused loops (A/B timing, debugging). */
+    /**
+     * {@code -Dmlip.fusedMlipOps=false} runs the composites of the MLIP ops, attention and the transformer fusions
+     * (bias + GELU, residual add + layer norm) instead of the fused loops (A/B timing, debugging).
+     */
     static final boolean FUSED_MLIP_OPS = !"false".equals(System.getProperty("mlip.fusedMlipOps"));
 
     /**
@@ -338,5 +341,25 @@ public final class CpuBackend implements Backend {
     public Tensor[] attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyPadding) {
         if (!FUSED_MLIP_OPS || q.dtype() != DType.F32) return Backend.super.attentionBackward(dout, q, k, v, out, lse, keyPadding);
         return FusedAttention.backward(this, dout, q, k, v, out, lse, keyPadding);
+    }
+
+    // F32: one pass per row ({@link FusedTransformer}); F64: the composite (the reference). Same switch as the MLIP ops.
+
+    @Override
+    public Tensor biasGelu(Tensor x, Tensor bias, boolean tanhApprox) {
+        if (!FUSED_MLIP_OPS || x.dtype() != DType.F32) return Backend.super.biasGelu(x, bias, tanhApprox);
+        return FusedTransformer.biasGelu(this, x, bias, tanhApprox);
+    }
+
+    @Override
+    public Tensor biasGeluBackward(Tensor dout, Tensor x, Tensor bias, boolean tanhApprox) {
+        if (!FUSED_MLIP_OPS || x.dtype() != DType.F32) return Backend.super.biasGeluBackward(dout, x, bias, tanhApprox);
+        return FusedTransformer.biasGeluBackward(this, dout, x, bias, tanhApprox);
+    }
+
+    @Override
+    public Tensor[] addLayerNorm(Tensor x, Tensor y, Tensor weight, Tensor bias, double eps) {
+        if (!FUSED_MLIP_OPS || x.dtype() != DType.F32) return Backend.super.addLayerNorm(x, y, weight, bias, eps);
+        return FusedTransformer.addLayerNorm(this, x, y, weight, bias, eps);
     }
 }

@@ -144,7 +144,7 @@ final class Fused {
         return new Tensor[]{out, mean, rstd};
     }
 
-    private static void layerNormRowF32(float[] x, int xo, float[] o, int oo, int d, float[] w, int wo, float[] b, int bo, float eps,
+    static void layerNormRowF32(float[] x, int xo, float[] o, int oo, int d, float[] w, int wo, float[] b, int bo, float eps,
                                         float[] mean, float[] rstd, int r) {
         float mu = Reduce.sumF32(x, xo, d) / d;
         int i = 0;
