@@ -12,6 +12,7 @@ import mlip.model.MlipConfig;
 import mlip.model.MlipModel;
 import mlip.model.Prompts;
 import mlip.optim.AdamW;
+import mlip.tensor.Device;
 import mlip.tensor.Generator;
 import mlip.tensor.cpu.Parallel;
 import mlip.text.WordPieceTokenizer;
@@ -30,36 +31,50 @@ public final class StepBench implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "bench-small", description = "Preset or config file. Default: ${DEFAULT-VALUE}.")
     String config;
 
-    @Option(names = "--reps", defaultValue = "5", description = "Timed steps after 2 warm-up steps; the median is reported.")
+    @Option(names = "--reps", defaultValue = "5", description = "Timed steps after the warm-up steps; the median is reported.")
     int reps;
 
     @Option(names = "--ablate", description = "Loss terms to switch off (as pretrain).")
     String ablate;
 
+    @Option(names = "--batch", description = "Override optim.batchSize (e.g. to time paper-vitb16 on a CPU at a batch that fits).")
+    Integer batch;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps before the timed ones. Default: ${DEFAULT-VALUE}.")
+    int warmup;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda[:i] or cuda-emu. Default: ${DEFAULT-VALUE}.")
+    String device;
+
     @Override
     public Integer call() {
         MlipConfig cfg = MlipConfig.load(config).ablate(ablate);
+        if (batch != null) cfg.optim.batchSize = batch;
+        cfg.validate();
+        Device dev = Device.parse(device);
         int b = cfg.optim.batchSize, size = cfg.vision.imageSize;
         List<SynthStudy> studies = SynthCxr.generateRange(cfg.seed, 0, b, size, SynthCxr.Hardness.DEFAULT);
         List<String> corpus = new ArrayList<>();
         for (SynthStudy s : studies) corpus.addAll(TrainData.sentences(s.report()));
         WordPieceTokenizer tok = WordPieceTokenizer.train(corpus, cfg.text.vocab, true);
         cfg.text.vocab = Math.max(cfg.text.vocab, tok.vocabSize());
-        Batch batch = TrainData.ofStudies(studies, tok, cfg.text.maxLen, cfg.text.maxSentences);
+        Batch data = TrainData.ofStudies(studies, tok, cfg.text.maxLen, cfg.text.maxSentences).to(dev);
         MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
+        model.to(dev);
         AdamW opt = new AdamW(model.namedParameters(), cfg.optim.lr);
         Generator noise = new Generator(cfg.seed, 1, 0);
-        Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16);
+        Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16).to(dev);
         double gflop = flops(cfg) / 1e9;
-        System.out.printf("step %s B=%d image=%d patch=%d kept=%d vision D=%d x%d text D=%d x%d threads=%d%n", cfg.name, b, size, cfg.vision.patch,
-                cfg.keptPatches(), cfg.vision.dim, cfg.vision.depth, cfg.text.dim, cfg.text.depth, Parallel.defaultPool().threads());
+        System.out.printf("step %s B=%d image=%d patch=%d kept=%d vision D=%d x%d text D=%d x%d device=%s threads=%d%n", cfg.name, b, size, cfg.vision.patch,
+                cfg.keptPatches(), cfg.vision.dim, cfg.vision.depth, cfg.text.dim, cfg.text.depth, dev, Parallel.defaultPool().threads());
         double[] t = new double[Math.max(1, reps)];
-        for (int i = -2; i < t.length; i++) {
+        for (int i = -Math.max(0, warmup); i < t.length; i++) {
             long t0 = System.nanoTime();
-            MlipLoss.Terms terms = MlipLoss.compute(model, batch, noise, prompts);
+            MlipLoss.Terms terms = MlipLoss.compute(model, data, noise, prompts);
             opt.zeroGrad();
             terms.total().backward();
             opt.step();
+            terms.total().item();                                            // waits for a device to finish the step
             if (i >= 0) t[i] = (System.nanoTime() - t0) / 1e6;
             if (i == t.length - 1) {
                 StringBuilder sb = new StringBuilder();
@@ -69,7 +84,8 @@ public final class StepBench implements Callable<Integer> {
         }
         Arrays.sort(t);
         double med = t[t.length / 2];
-        System.out.printf("step %s ms=%.1f gflops=%.1f (%.2f GFLOP of matmul per step)%n", cfg.name, med, gflop / (med / 1e3), gflop);
+        String at = batch == null && dev.equals(Device.CPU) ? "" : String.format(" (B=%d on %s)", b, dev);
+        System.out.printf("step %s%s ms=%.1f gflops=%.1f (%.2f GFLOP of matmul per step)%n", cfg.name, at, med, gflop / (med / 1e3), gflop);
         return 0;
     }
 

@@ -151,12 +151,17 @@ class GroundingTest {
             assertEquals(new Grounding.FindingScore(1, 1, 2), s.findings().get("effusion"));
         }
         assertEquals(0.25, res.chance(), 1e-12);
-        assertEquals("grounding cosine pointing=0.750 top5=0.750 chance=0.250 n=4", res.lines().get(0));
-        assertEquals("grounding cosine edema pointing=0.500 top5=0.500 n=2", res.lines().get(1));
-        assertEquals("grounding ot pointing=0.750 top5=0.750 chance=0.250 n=4", res.lines().get(3));
-        assertEquals(6, res.lines().size());
+        // prior: effusion's two masks are quadrants 0 and 1 (no patch in both: 1 of 2), edema's two are quadrant 3
+        // (a patch in both: 2 of 2), so the best fixed patches hit 3 of the 4 targets
+        assertEquals(0.75, res.prior(), 1e-12);
+        assertEquals("grounding prior pointing=0.750 chance=0.250 n=4", res.lines().get(0));
+        assertEquals("grounding cosine pointing=0.750 top5=0.750 chance=0.250 n=4", res.lines().get(1));
+        assertEquals("grounding cosine edema pointing=0.500 top5=0.500 n=2", res.lines().get(2));
+        assertEquals("grounding ot pointing=0.750 top5=0.750 chance=0.250 n=4", res.lines().get(4));
+        assertEquals(7, res.lines().size());
 
         Grounding.Result plain = Grounding.evaluate(patches, sentences, studies, null, SIZE, PATCH, EPS, ITERS);
+        assertTrue(Double.isNaN(plain.prior()), "no finding names, no prior");
         assertTrue(plain.ot().findings().isEmpty());
         assertEquals(0.75, plain.ot().pointing(), 1e-12);
     }
