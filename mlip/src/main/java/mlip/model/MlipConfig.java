@@ -113,6 +113,8 @@ public final class MlipConfig {
         /** SynthCXR size when data is generated. */
         public int synthStudies = 4000;
         public int evalPerClass = 200;
+        /** Pretrain on only the first this many studies of the training split (0: all): smoke runs on real data. */
+        public int maxStudies = 0;
     }
 
     private static ObjectMapper mapper(boolean yaml) {
@@ -183,6 +185,7 @@ public final class MlipConfig {
 
     /** Throws naming the first inconsistent setting. */
     public void validate() {
+        if (data.maxStudies < 0) throw new IllegalArgumentException("data.maxStudies must be >= 0 (0: all), got " + data.maxStudies);
         if (!loss.pool.equals("mean") && !loss.pool.equals("cls")) throw new IllegalArgumentException("loss.pool must be mean or cls, got '" + loss.pool + "'");
         if (loss.mim && !loss.mask) throw new IllegalArgumentException("loss.mim needs loss.mask (the decoder predicts the patches the encoder did not see); ablate mask,mim together");
         if (vision.imageSize % vision.patch != 0) throw new IllegalArgumentException("vision.imageSize " + vision.imageSize + " is not a multiple of vision.patch " + vision.patch);

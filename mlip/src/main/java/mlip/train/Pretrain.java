@@ -44,7 +44,7 @@ public final class Pretrain {
             WordPieceTokenizer tok = vocabulary(cfg, dataRoot, run);
             cfg.text.vocab = tok.vocabSize(); // a trained vocabulary keeps its whole alphabet, so it may exceed the request
             long t0 = System.nanoTime();
-            TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences);
+            TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences, cfg.data.maxStudies);
             System.err.printf("data: %d training studies from %s (%.1f s)%n", data.size(), dataRoot, (System.nanoTime() - t0) / 1e9);
             MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
             model.to(device);

@@ -17,10 +17,15 @@ import mlip.text.SentenceSplitter;
 import mlip.text.WordPieceTokenizer;
 
 /**
- * The training set in memory: images decoded and resized once, reports split into sentences and
- * tokenised once, labels as multi-hot rows over {@link Prompts#CLASSES}. Batches are drawn in a
- * per-epoch permutation fixed by (seed, epoch), so the data position is just the step number: a
- * resumed run sees exactly the batches the uninterrupted run would have.
+ * The training set: reports split into sentences and tokenised once, labels as multi-hot rows over
+ * {@link Prompts#CLASSES}, and the images either decoded and resized once into memory (a set whose pixels
+ * fit in {@link #IN_MEMORY_BYTES}: SynthCXR, subsets) or streamed — decoded per batch from their files,
+ * the next batch on a background thread while the current step runs (MIMIC-CXR at 224 px would need 43 GB).
+ * Batches are drawn in a per-epoch permutation fixed by (seed, epoch), so the data position is just the
+ * step number: a resumed run sees exactly the batches the uninterrupted run would have, in either mode.
+ *
+ * <p>Streaming meets a corrupt image only when a batch needs it: that slot then takes the next study of the
+ * permutation that decodes (deterministic for fixed files), and the image is counted in {@link #skipped()}.
  *
  * <pre>{@code
  * TrainData d = TrainData.load(root, "train", tokenizer, 96, 64, 8);
@@ -28,7 +33,15 @@ import mlip.text.WordPieceTokenizer;
  * }</pre>
  */
 public final class TrainData {
-    private final List<float[]> images = new ArrayList<>();
+    /** Sets whose decoded pixels take more than this stream from disk instead. */
+    public static final long IN_MEMORY_BYTES = 4L << 30;
+
+    private final List<float[]> images = new ArrayList<>();          // in memory: one (size*size) row per study
+    private final List<Path> files = new ArrayList<>();              // streaming: the image file per study
+    private final java.util.concurrent.atomic.AtomicInteger corrupt = new java.util.concurrent.atomic.AtomicInteger();
+    private java.util.concurrent.ExecutorService prefetcher;          // streaming: decodes the next batch
+    private java.util.concurrent.Future<float[][]> next;
+    private long nextStep = -1;
     private final List<Encoded> reports = new ArrayList<>();
     private final List<float[]> labels = new ArrayList<>();
     private final int size, maxLen, maxSentences;
@@ -46,9 +59,24 @@ public final class TrainData {
 
     /** Loads the studies of {@code split} ("train", "validate", "test") from a MIMIC-CXR-JPG layout; unreadable ones are skipped. */
     public static TrainData load(Path root, String split, WordPieceTokenizer tok, int size, int maxLen, int maxSentences) {
+        return load(root, split, tok, size, maxLen, maxSentences, 0);
+    }
+
+    /**
+     * As {@link #load(Path, String, WordPieceTokenizer, int, int, int)}, keeping only the first {@code maxStudies}
+     * studies of the split (0: all) — a smoke run or a data-size study on real data.
+     */
+    public static TrainData load(Path root, String split, WordPieceTokenizer tok, int size, int maxLen, int maxSentences, int maxStudies) {
+        return load(root, split, tok, size, maxLen, maxSentences, maxStudies, IN_MEMORY_BYTES);
+    }
+
+    /** As above, streaming when the decoded pixels would exceed {@code inMemoryBytes} (tests force either mode). */
+    static TrainData load(Path root, String split, WordPieceTokenizer tok, int size, int maxLen, int maxSentences, int maxStudies, long inMemoryBytes) {
         MimicCxrJpg set = MimicCxrJpg.load(root);
         List<Study> studies = set.studies(split);
         if (studies.isEmpty()) throw new IllegalArgumentException(root + ": no studies in split '" + split + "'");
+        if (maxStudies > 0 && studies.size() > maxStudies) studies = studies.subList(0, maxStudies);
+        if ((long) studies.size() * size * size * Float.BYTES > inMemoryBytes) return stream(set, studies, tok, size, maxLen, maxSentences);
         List<MimicCxrJpg.Sample> samples = set.readAll(studies, size);
         TrainData d = new TrainData(size, maxLen, maxSentences);
         Encoded[] enc = new Encoded[samples.size()];
@@ -74,8 +102,49 @@ public final class TrainData {
         return y;
     }
 
+    /** Streaming: reports read and encoded now, images left on disk (those whose report cannot be read are skipped). */
+    private static TrainData stream(MimicCxrJpg set, List<Study> studies, WordPieceTokenizer tok, int size, int maxLen, int maxSentences) {
+        TrainData d = new TrainData(size, maxLen, maxSentences);
+        Encoded[] enc = new Encoded[studies.size()];
+        IntStream.range(0, studies.size()).parallel().forEach(i -> {
+            try {
+                List<String> sent = sentences(java.nio.file.Files.readString(studies.get(i).report()));
+                enc[i] = tok.encodeReport(sent.subList(0, Math.min(sent.size(), maxSentences)), maxLen);
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                enc[i] = null;                                               // counted below
+            }
+        });
+        for (int i = 0; i < studies.size(); i++) {
+            if (enc[i] == null) {
+                d.corrupt.incrementAndGet();
+                continue;
+            }
+            d.files.add(studies.get(i).image());
+            d.reports.add(enc[i]);
+            d.labels.add(multiHot(studies.get(i).labels14()));
+        }
+        d.prefetcher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "train-data-prefetch");
+            t.setDaemon(true);
+            return t;
+        });
+        System.err.printf("data: streaming %d studies from disk (%.1f GB of pixels at %d px would not fit in memory)%n",
+                d.files.size(), (double) d.files.size() * size * size * Float.BYTES / 1e9, size);
+        return d;
+    }
+
+    /** Whether images are decoded per batch from disk. */
+    public boolean streaming() {
+        return prefetcher != null;
+    }
+
+    /** Studies left out: unreadable reports at load, and (streaming) images that failed to decode in a batch. */
+    public int skipped() {
+        return corrupt.get();
+    }
+
     public int size() {
-        return images.size();
+        return streaming() ? files.size() : images.size();
     }
 
     /** Image side in pixels. */
@@ -85,20 +154,70 @@ public final class TrainData {
 
     /** The {@code step}-th batch of {@code batchSize}: epoch e = step*B / n uses permutation(seed, e). */
     public Batch batch(long step, int batchSize, long seed) {
-        int n = images.size();
+        if (!streaming()) return build(indices(step, batchSize, seed));
+        float[][] pixels;
+        try {
+            pixels = step == nextStep && next != null ? next.get() : decode(step, batchSize, seed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while decoding a batch", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("decoding batch " + step + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        nextStep = step + 1;
+        next = prefetcher.submit(() -> decode(step + 1, batchSize, seed));
+        int[] idx = new int[batchSize];
+        List<float[]> im = new ArrayList<>();
+        for (int i = 0; i < batchSize; i++) {
+            idx[i] = (int) pixels[batchSize][i];                           // the study each slot ended on
+            im.add(pixels[i]);
+        }
+        return pack(im, idx);
+    }
+
+    /** Study index per slot of the {@code step}-th batch. */
+    private int[] indices(long step, int batchSize, long seed) {
+        int n = size();
         int[] idx = new int[batchSize];
         for (int i = 0; i < batchSize; i++) {
             long pos = step * batchSize + i;
             idx[i] = permutation(seed, pos / n, n)[(int) (pos % n)];
         }
-        return build(idx);
+        return idx;
+    }
+
+    /**
+     * Streaming: the batch's images, rows 0..B-1, and in row B the study index each slot ended on (a slot whose
+     * image does not decode moves on through the permutation: the same replacement on every run).
+     */
+    private float[][] decode(long step, int batchSize, long seed) {
+        int n = size();
+        float[][] out = new float[batchSize + 1][];
+        out[batchSize] = new float[batchSize];
+        for (int i = 0; i < batchSize; i++) {
+            long pos = step * batchSize + i;
+            for (int tries = 0; ; tries++) {
+                if (tries == n) throw new IllegalStateException("no training image decodes (" + n + " tried)");
+                long p = pos + (long) tries * batchSize;
+                int study = permutation(seed, p / n, n)[(int) (p % n)];
+                try {
+                    out[i] = mlip.data.Images.readSquare(files.get(study), size);
+                    out[batchSize][i] = study;
+                    break;
+                } catch (java.io.IOException | RuntimeException e) {
+                    corrupt.incrementAndGet();
+                    System.err.println("data: skipping corrupt image " + files.get(study) + ": " + e.getMessage());
+                }
+            }
+        }
+        return out;
     }
 
     private int[] cachedPerm;
     private long cachedEpoch = -1;
 
     private synchronized int[] permutation(long seed, long epoch, int n) {
-        if (epoch != cachedEpoch) {
+        if (epoch != cachedEpoch) {                                          // (the prefetcher may ask for the next epoch: recomputed, never wrong)
             int[] p = new int[n];
             for (int i = 0; i < n; i++) p[i] = i;
             SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
@@ -114,13 +233,27 @@ public final class TrainData {
         return cachedPerm;
     }
 
-    /** A batch of the given studies, in order. */
+    /** A batch of the given studies, in order (streaming: their images decoded now). */
     public Batch build(int[] idx) {
         List<float[]> im = new ArrayList<>();
+        for (int i : idx) {
+            if (!streaming()) {
+                im.add(images.get(i));
+                continue;
+            }
+            try {
+                im.add(mlip.data.Images.readSquare(files.get(i), size));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(files.get(i) + ": " + e.getMessage(), e);
+            }
+        }
+        return pack(im, idx);
+    }
+
+    private Batch pack(List<float[]> im, int[] idx) {
         List<Encoded> en = new ArrayList<>();
         List<float[]> lb = new ArrayList<>();
         for (int i : idx) {
-            im.add(images.get(i));
             en.add(reports.get(i));
             lb.add(labels.get(i));
         }
