@@ -39,6 +39,12 @@ public final class MlipConfig {
 
     public static final class Vision {
         public int imageSize = 96, patch = 12, dim = 128, depth = 4, heads = 4, mlp = 256;
+        /**
+         * A timm ViT {@code model.safetensors} (e.g. vit_base_patch16_224's: dim 768, depth 12, heads 12,
+         * mlp 3072, patch 16) whose weights start a fresh run; null: random initialisation. RGB is summed to
+         * gray and the position grid resampled to {@code imageSize} ({@link PretrainedWeights#loadTimmVit}).
+         */
+        public String pretrained;
     }
 
     public static final class Text {
@@ -46,6 +52,14 @@ public final class MlipConfig {
         /** A Hugging Face vocab.txt to load; null: train one on the training reports. */
         public String vocabFile;
         public boolean lowercase = true;
+        /**
+         * A Hugging Face BERT directory ({@code config.json}, {@code model.safetensors}, {@code vocab.txt}, e.g.
+         * Bio_ClinicalBERT: dim 768, depth 12, heads 12, mlp 3072) whose weights start a fresh run; null: random
+         * initialisation. Without {@code vocabFile} its {@code vocab.txt} is the vocabulary, and
+         * {@code do_lower_case} of its {@code tokenizer_config.json}, when there, sets {@code lowercase}.
+         * {@code maxLen} may be smaller than its max_position_embeddings ({@link PretrainedWeights#loadBert}).
+         */
+        public String pretrained;
     }
 
     public static final class Loss {

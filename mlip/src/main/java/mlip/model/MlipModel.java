@@ -1,5 +1,8 @@
 package mlip.model;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import mlip.autograd.Variable;
 import mlip.nn.Init;
 import mlip.nn.Linear;
@@ -57,6 +60,24 @@ public final class MlipModel extends Module {
         logitScale = param("logit_scale", Tensor.scalar(init, DType.F32, mlip.tensor.Device.CPU));
         otLogitScale = param("ot_logit_scale", Tensor.scalar(init, DType.F32, mlip.tensor.Device.CPU));
         promptContext = param("prompt_context", Init.normal(g, 0.02, DType.F32, l.promptContext, t.dim));
+    }
+
+    /**
+     * Loads the pretrained encoders the config names ({@code text.pretrained}, {@code vision.pretrained})
+     * over the random initialisation, and returns what each load did (empty when neither is set). Called for
+     * a fresh run only: a resumed run takes every weight from its checkpoint, and evaluation builds the model
+     * and loads the run's checkpoint without it.
+     *
+     * <pre>{@code
+     * MlipModel m = new MlipModel(cfg, new Generator(cfg.seed));
+     * m.loadPretrained().forEach(r -> System.err.println(r.summary()));
+     * }</pre>
+     */
+    public List<PretrainedWeights.Report> loadPretrained() {
+        List<PretrainedWeights.Report> out = new ArrayList<>();
+        if (cfg.text.pretrained != null) out.add(PretrainedWeights.loadBert(text, cfg.text.heads, Path.of(cfg.text.pretrained)));
+        if (cfg.vision.pretrained != null) out.add(PretrainedWeights.loadTimmVit(vision, Path.of(cfg.vision.pretrained)));
+        return out;
     }
 
     /**

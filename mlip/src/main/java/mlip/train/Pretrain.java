@@ -10,6 +10,7 @@ import mlip.data.MimicCxrJpg;
 import mlip.data.Study;
 import mlip.model.MlipConfig;
 import mlip.model.MlipModel;
+import mlip.model.PretrainedWeights;
 import mlip.model.Prompts;
 import mlip.tensor.Device;
 import mlip.tensor.Generator;
@@ -17,8 +18,10 @@ import mlip.text.WordPieceTokenizer;
 
 /**
  * One pretraining run from a config and a MIMIC-CXR-JPG-layout directory: the vocabulary (loaded from
- * {@code text.vocabFile}, from the run directory when resuming, or trained on the training reports and
- * saved as {@code run/vocab.txt}), the data in memory, the model, the {@link Trainer}.
+ * {@code text.vocabFile} or the {@code vocab.txt} of the {@code text.pretrained} BERT directory, from the run
+ * directory when resuming, or trained on the training reports; kept as {@code run/vocab.txt} in every case,
+ * which evaluation reads), the data in memory, the model (a fresh run starts from the pretrained encoders
+ * the config names, a resumed one from its checkpoint), the {@link Trainer}.
  *
  * <pre>{@code
  * Pretrain.Run r = Pretrain.prepare(MlipConfig.load("demo-tiny"), Path.of("runs/demo/synthcxr"), Path.of("runs/demo/mlip"), true);
@@ -43,10 +46,14 @@ public final class Pretrain {
             Files.createDirectories(run);
             WordPieceTokenizer tok = vocabulary(cfg, dataRoot, run);
             cfg.text.vocab = tok.vocabSize(); // a trained vocabulary keeps its whole alphabet, so it may exceed the request
+            MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
+            // Pretrained encoders for a fresh run only (the run's checkpoint wins on resume); loaded before the
+            // data, so pretrained weights that do not fit the config fail at once, not after the data load.
+            boolean fresh = !resume || Checkpoint.latestDir(run) == null;
+            if (fresh) model.loadPretrained().forEach(r -> System.err.println("pretrained: " + r.summary()));
             long t0 = System.nanoTime();
             TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences, cfg.data.maxStudies);
             System.err.printf("data: %d training studies from %s (%.1f s)%n", data.size(), dataRoot, (System.nanoTime() - t0) / 1e9);
-            MlipModel model = new MlipModel(cfg, new Generator(cfg.seed));
             model.to(device);
             Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16);
             Trainer trainer = new Trainer(cfg, model, data, prompts, run);
@@ -58,10 +65,25 @@ public final class Pretrain {
         }
     }
 
-    /** The run's vocabulary: an explicit file, the one saved in the run, or one trained on the training reports. */
+    /**
+     * The run's vocabulary: an explicit file, the pretrained BERT's (with its tokenizer_config's casing, which
+     * is written into {@code cfg}), the one saved in the run, or one trained on the training reports.
+     */
     static WordPieceTokenizer vocabulary(MlipConfig cfg, Path dataRoot, Path run) throws IOException {
-        if (cfg.text.vocabFile != null) return WordPieceTokenizer.load(Path.of(cfg.text.vocabFile), cfg.text.lowercase);
         Path saved = run.resolve("vocab.txt");
+        if (cfg.text.vocabFile != null || cfg.text.pretrained != null) {
+            Path file;
+            if (cfg.text.vocabFile != null) {
+                file = Path.of(cfg.text.vocabFile);
+            } else {
+                Path dir = Path.of(cfg.text.pretrained);
+                cfg.text.lowercase = PretrainedWeights.bertLowercase(dir, cfg.text.lowercase);
+                file = dir.resolve("vocab.txt");
+            }
+            WordPieceTokenizer tok = WordPieceTokenizer.load(file, cfg.text.lowercase);
+            tok.save(saved); // evaluation (Pretrained.load) reads the run's copy
+            return tok;
+        }
         if (Files.exists(saved)) return WordPieceTokenizer.load(saved, cfg.text.lowercase);
         List<String> corpus = new ArrayList<>();
         for (Study s : MimicCxrJpg.load(dataRoot).studies("train")) {
