@@ -32,7 +32,7 @@ public final class EvalSuite {
 
     /** Mean and sample standard deviation of a metric over seeds. */
     public record Spread(double mean, double std, int n) {
-        static Spread of(double[] xs) {
+        public static Spread of(double[] xs) {
             double m = 0, v = 0;
             for (double x : xs) m += x / xs.length;
             for (double x : xs) v += (x - m) * (x - m);
@@ -79,7 +79,6 @@ public final class EvalSuite {
      */
     public static List<Binary> binary(Pretrained p, EvalData d) {
         Embedder e = new Embedder(p.model(), p.tokenizer());
-        float[] normal = ZeroShot.meanDirection(e.texts(Prompts.normal()));
         int none = Prompts.CLASSES.indexOf("no finding");
         List<Binary> out = new ArrayList<>();
         Map<String, List<String>> tasks = new LinkedHashMap<>();
@@ -98,17 +97,26 @@ public final class EvalSuite {
             }
             int pos = (int) truth.stream().filter(t -> t == 1).count();
             if (pos == 0 || pos == truth.size()) return;                                // AUC undefined: skip the task
-            float[] finding = ZeroShot.meanDirection(e.texts(prompts));
-            float[][] v = e.images(images, d.size());
-            double[] score = new double[v.length];
-            int[] t = truth.stream().mapToInt(Integer::intValue).toArray(), pred = new int[v.length];
-            for (int i = 0; i < v.length; i++) {
-                score[i] = Embedder.dot(v[i], finding) - Embedder.dot(v[i], normal);
-                pred[i] = score[i] > 0 ? 1 : 0;
-            }
-            out.add(new Binary(name + "-vs-normal", pos, t.length - pos, Metrics.rocAuc(score, t), Metrics.f1Binary(pred, t), Metrics.accuracy(pred, t)));
+            out.add(binaryScores(e, name + "-vs-normal", e.images(images, d.size()), truth.stream().mapToInt(Integer::intValue).toArray(), prompts));
         });
         return out;
+    }
+
+    /**
+     * One binary zero-shot task on global image embeddings {@code v} with truth 0/1: score = cos(v, t_positive) -
+     * cos(v, t_normal) (mean prompt directions of {@code positive} and {@link Prompts#normal()}), positive above 0.
+     */
+    public static Binary binaryScores(Embedder e, String task, float[][] v, int[] truth, List<String> positive) {
+        float[] finding = ZeroShot.meanDirection(e.texts(positive)), normal = ZeroShot.meanDirection(e.texts(Prompts.normal()));
+        double[] score = new double[v.length];
+        int[] pred = new int[v.length];
+        int pos = 0;
+        for (int i = 0; i < v.length; i++) {
+            score[i] = Embedder.dot(v[i], finding) - Embedder.dot(v[i], normal);
+            pred[i] = score[i] > 0 ? 1 : 0;
+            pos += truth[i];
+        }
+        return new Binary(task, pos, truth.length - pos, Metrics.rocAuc(score, truth), Metrics.f1Binary(pred, truth), Metrics.accuracy(pred, truth));
     }
 
     /**

@@ -73,6 +73,20 @@ public record Prompts(Tensor ids, Tensor attentionMask) {
         return out;
     }
 
+    /** Prompts for RSNA's positive class "pneumonia" (as the reports phrase it: severity x pattern x location). */
+    public static List<String> pneumonia() {
+        List<String> out = new ArrayList<>();
+        for (String sev : new String[]{"", "mild", "extensive"}) {
+            for (String what : new String[]{"pneumonia", "opacity consistent with pneumonia", "airspace disease concerning for pneumonia"}) {
+                for (String loc : new String[]{"", "in the right lower lobe", "in the left lower lobe"}) {
+                    String t = (sev + " " + what + " " + loc).trim().replaceAll(" +", " ");
+                    out.add(Character.toUpperCase(t.charAt(0)) + t.substring(1) + ".");
+                }
+            }
+        }
+        return out;
+    }
+
     /** "No finding" prompts, the negative class of the binary tasks. */
     public static List<String> normal() {
         return List.of("No acute cardiopulmonary process.", "Normal chest radiograph.", "The lungs are clear.",
