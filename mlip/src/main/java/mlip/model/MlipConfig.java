@@ -129,6 +129,8 @@ public final class MlipConfig {
         public int evalPerClass = 200;
         /** Pretrain on only the first this many studies of the training split (0: all): smoke runs on real data. */
         public int maxStudies = 0;
+        /** Pretrain on images whose MIMIC metadata ViewPosition is one of these (e.g. [PA, AP]: frontal); empty: every view. */
+        public java.util.List<String> viewPositions = java.util.List.of();
     }
 
     private static ObjectMapper mapper(boolean yaml) {

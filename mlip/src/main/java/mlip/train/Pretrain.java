@@ -52,7 +52,8 @@ public final class Pretrain {
             boolean fresh = !resume || Checkpoint.latestDir(run) == null;
             if (fresh) model.loadPretrained().forEach(r -> System.err.println("pretrained: " + r.summary()));
             long t0 = System.nanoTime();
-            TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences, cfg.data.maxStudies);
+            TrainData data = TrainData.load(dataRoot, "train", tok, cfg.vision.imageSize, cfg.text.maxLen, cfg.text.maxSentences, cfg.data.maxStudies,
+                    new java.util.HashSet<>(cfg.data.viewPositions), TrainData.IN_MEMORY_BYTES);
             System.err.printf("data: %d training studies from %s (%.1f s)%n", data.size(), dataRoot, (System.nanoTime() - t0) / 1e9);
             model.to(device);
             Prompts prompts = Prompts.continuous(tok, cfg.loss.promptContext, 16);

@@ -67,12 +67,16 @@ public final class TrainData {
      * studies of the split (0: all) — a smoke run or a data-size study on real data.
      */
     public static TrainData load(Path root, String split, WordPieceTokenizer tok, int size, int maxLen, int maxSentences, int maxStudies) {
-        return load(root, split, tok, size, maxLen, maxSentences, maxStudies, IN_MEMORY_BYTES);
+        return load(root, split, tok, size, maxLen, maxSentences, maxStudies, java.util.Set.of(), IN_MEMORY_BYTES);
     }
 
-    /** As above, streaming when the decoded pixels would exceed {@code inMemoryBytes} (tests force either mode). */
-    static TrainData load(Path root, String split, WordPieceTokenizer tok, int size, int maxLen, int maxSentences, int maxStudies, long inMemoryBytes) {
-        MimicCxrJpg set = MimicCxrJpg.load(root);
+    /**
+     * As above, keeping only images whose metadata ViewPosition is in {@code views} (empty: all), streaming when the
+     * decoded pixels would exceed {@code inMemoryBytes} (tests force either mode).
+     */
+    public static TrainData load(Path root, String split, WordPieceTokenizer tok, int size, int maxLen, int maxSentences, int maxStudies,
+                                 java.util.Set<String> views, long inMemoryBytes) {
+        MimicCxrJpg set = views.isEmpty() ? MimicCxrJpg.load(root) : MimicCxrJpg.load(root, root, views);
         List<Study> studies = set.studies(split);
         if (studies.isEmpty()) throw new IllegalArgumentException(root + ": no studies in split '" + split + "'");
         if (maxStudies > 0 && studies.size() > maxStudies) studies = studies.subList(0, maxStudies);

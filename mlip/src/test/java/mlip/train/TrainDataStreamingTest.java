@@ -45,8 +45,8 @@ class TrainDataStreamingTest {
     @Test
     void streamingGivesTheInMemoryBatches() throws IOException {
         WordPieceTokenizer tok = tokenizer();
-        TrainData mem = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, Long.MAX_VALUE);
-        TrainData disk = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, 0);
+        TrainData mem = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, java.util.Set.of(), Long.MAX_VALUE);
+        TrainData disk = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, java.util.Set.of(), 0);
         assertFalse(mem.streaming());
         assertTrue(disk.streaming());
         assertEquals(mem.size(), disk.size());
@@ -54,7 +54,7 @@ class TrainDataStreamingTest {
         assertSameBatch("resumed at step 4", mem.batch(4, B, 3), disk.batch(4, B, 3));                                      // out of order: no stale prefetch
         assertEquals(0, disk.skipped());
 
-        TrainData sub = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 7, 0);
+        TrainData sub = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 7, java.util.Set.of(), 0);
         assertEquals(7, sub.size(), "maxStudies keeps the first 7 of the split");
     }
 
@@ -63,7 +63,7 @@ class TrainDataStreamingTest {
         WordPieceTokenizer tok = tokenizer();
         Study first = MimicCxrJpg.load(dir).studies("train").get(0);
         Files.write(first.image(), new byte[]{1, 2, 3, 4});                           // not an image any more
-        TrainData a = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, 0), b = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, 0);
+        TrainData a = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, java.util.Set.of(), 0), b = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, java.util.Set.of(), 0);
         int epochSteps = (a.size() + B - 1) / B;                                       // one epoch meets every study once
         for (int step = 0; step < epochSteps; step++) {
             Batch x = a.batch(step, B, 3), y = b.batch(step, B, 3);
