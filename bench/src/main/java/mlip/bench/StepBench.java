@@ -68,6 +68,22 @@ public final class StepBench implements Callable<Integer> {
         System.out.printf("step %s B=%d image=%d patch=%d kept=%d vision D=%d x%d text D=%d x%d device=%s threads=%d%n", cfg.name, b, size, cfg.vision.patch,
                 cfg.keptPatches(), cfg.vision.dim, cfg.vision.depth, cfg.text.dim, cfg.text.depth, dev, Parallel.defaultPool().threads());
         double[] t = new double[Math.max(1, reps)];
+        try {
+            timeSteps(model, data, noise, prompts, opt, t);
+        } catch (OutOfMemoryError e) {
+            System.err.printf("step %s: out of memory at B=%d with a %.1f GB heap; time a smaller batch (--batch 16) and/or give the JVM more "
+                    + "(MLIP_JAVA_OPTS=-Xmx18g)%n", cfg.name, b, Runtime.getRuntime().maxMemory() / 1e9);
+            return 1;
+        }
+        Arrays.sort(t);
+        double med = t[t.length / 2];
+        String at = batch == null && dev.equals(Device.CPU) ? "" : String.format(" (B=%d on %s)", b, dev);
+        System.out.printf("step %s%s ms=%.1f gflops=%.1f (%.2f GFLOP of matmul per step)%n", cfg.name, at, med, gflop / (med / 1e3), gflop);
+        return 0;
+    }
+
+    /** Runs the warm-up and timed steps; t[i] = ms of timed step i. */
+    private void timeSteps(MlipModel model, Batch data, Generator noise, Prompts prompts, AdamW opt, double[] t) {
         for (int i = -Math.max(0, warmup); i < t.length; i++) {
             long t0 = System.nanoTime();
             MlipLoss.Terms terms = MlipLoss.compute(model, data, noise, prompts);
@@ -82,11 +98,6 @@ public final class StepBench implements Callable<Integer> {
                 System.out.println("terms" + sb);
             }
         }
-        Arrays.sort(t);
-        double med = t[t.length / 2];
-        String at = batch == null && dev.equals(Device.CPU) ? "" : String.format(" (B=%d on %s)", b, dev);
-        System.out.printf("step %s%s ms=%.1f gflops=%.1f (%.2f GFLOP of matmul per step)%n", cfg.name, at, med, gflop / (med / 1e3), gflop);
-        return 0;
     }
 
     /** Matmul FLOPs of one training step: forward products x 3 (forward + two backward products). */
