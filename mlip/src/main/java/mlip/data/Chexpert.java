@@ -43,7 +43,7 @@ import java.util.SplittableRandom;
  * Chexpert5x200 ev = Chexpert5x200.load(csv, cx.root());
  * }</pre>
  */
-public final class Chexpert {
+public final class Chexpert extends ImageSet<Chexpert.Item> {
 
     public static final String TRAIN_CSV = "train.csv";
     public static final String VALID_CSV = "valid.csv";
@@ -70,23 +70,18 @@ public final class Chexpert {
      * @param raw14    the same as written (1, 0, -1, NaN)
      */
     public record Item(String id, String patient, Path image, String split, String sex, int age, boolean frontal, String view,
-                       float[] labels14, float[] raw14) {
+                       float[] labels14, float[] raw14) implements ImageSet.Item {
     }
 
     /** A decoded image: (size*size) in [0,1] after {@link Preprocess}. */
     public record Sample(Item item, float[] image) {
     }
 
-    private final Path root;
     private final UncertainPolicy policy;
-    private final List<Item> items;
-    private final Skips skips;
 
     private Chexpert(Path root, UncertainPolicy policy, List<Item> items, Skips skips) {
-        this.root = root;
+        super(root, items, skips);
         this.policy = policy;
-        this.items = items;
-        this.skips = skips;
     }
 
     /** Loads every view with the U-Ignore policy. */
@@ -194,34 +189,9 @@ public final class Chexpert {
         throw new DataFileException(file, line, "column 'Age': expected whole years, got '" + cell + "'");
     }
 
-    /** The folder this was loaded from. */
-    public Path root() {
-        return root;
-    }
-
     /** The uncertain-label policy {@link Item#labels14()} was mapped with. */
     public UncertainPolicy policy() {
         return policy;
-    }
-
-    /** All loaded images, train.csv rows first, each in file order. */
-    public List<Item> items() {
-        return items;
-    }
-
-    /** The images of one split ("train" or "valid"). */
-    public List<Item> split(String split) {
-        return items.stream().filter(it -> it.split().equals(split)).toList();
-    }
-
-    /** Images skipped so far: missing at load, corrupt in {@link #readAll}. */
-    public int skipped() {
-        return skips.count();
-    }
-
-    /** Why images were skipped (the first 20). */
-    public List<String> skippedReasons() {
-        return skips.reasons();
     }
 
     /** e.g. {@code chexpert: 1200 images (1000 train, 200 valid), 3 skipped (missing image)}. */

@@ -32,7 +32,7 @@ import java.util.List;
  * System.err.println(cx.summary());   // covidx: 15951 images (15551 train, 400 test; 8085 normal, 5555 pneumonia, 2311 COVID-19), 0 skipped
  * }</pre>
  */
-public final class Covidx {
+public final class Covidx extends ImageSet<Covidx.Item> {
 
     /** Class names, in label-index order. */
     public static final List<String> CLASSES = List.of("normal", "pneumonia", "COVID-19");
@@ -46,7 +46,7 @@ public final class Covidx {
      * @param split    "train" or "test" (which file it came from)
      * @param source   the source column ("" in three-column releases)
      */
-    public record Item(String patient, String filename, Path image, int label, String split, String source) {
+    public record Item(String patient, String filename, Path image, int label, String split, String source) implements ImageSet.Item {
         public String className() {
             return CLASSES.get(label);
         }
@@ -56,14 +56,9 @@ public final class Covidx {
     public record Sample(Item item, float[] image) {
     }
 
-    private final Path root;
-    private final List<Item> items;
-    private final Skips skips;
 
     private Covidx(Path root, List<Item> items, Skips skips) {
-        this.root = root;
-        this.items = items;
-        this.skips = skips;
+        super(root, items, skips);
     }
 
     /**
@@ -124,31 +119,6 @@ public final class Covidx {
             }
         }
         return -1;
-    }
-
-    /** The folder this was loaded from. */
-    public Path root() {
-        return root;
-    }
-
-    /** All loaded images, train.txt first, each in file order. */
-    public List<Item> items() {
-        return items;
-    }
-
-    /** The images of one split ("train" or "test"). */
-    public List<Item> split(String split) {
-        return items.stream().filter(it -> it.split().equals(split)).toList();
-    }
-
-    /** Images skipped so far: missing at load, corrupt in {@link #readAll}. */
-    public int skipped() {
-        return skips.count();
-    }
-
-    /** Why images were skipped (the first 20). */
-    public List<String> skippedReasons() {
-        return skips.reasons();
     }
 
     /** Number of items per class, in {@link #CLASSES} order. */

@@ -149,15 +149,25 @@ public final class Images {
         return out;
     }
 
-    /** Precomputed 1-D resampling weights: for output i, inputs first[i] .. first[i]+w[i].length-1. */
-    private record Axis(int[] first, float[][] weights) {
+    /**
+     * Precomputed 1-D resampling weights from {@code in} pixels to {@code full} pixels, for the outputs
+     * {@code offset .. offset+count-1} only (a crop): output i reads inputs first[i] .. first[i]+weights[i].length-1.
+     * Area averaging when the axis shrinks, bilinear with aligned pixel centres (edges clamped) when it grows.
+     * Shared by {@link #squareResize} and {@link Preprocess}.
+     */
+    record Axis(int[] first, float[][] weights) {
 
         static Axis of(int in, int out) {
-            int[] first = new int[out];
-            float[][] weights = new float[out][];
-            double scale = (double) in / out;
-            for (int i = 0; i < out; i++) {
-                if (in >= out) { // area: input interval [i*scale, (i+1)*scale)
+            return of(in, out, 0, out);
+        }
+
+        static Axis of(int in, int full, int offset, int count) {
+            int[] first = new int[count];
+            float[][] weights = new float[count][];
+            double scale = (double) in / full;
+            for (int j = 0; j < count; j++) {
+                int i = offset + j;
+                if (in >= full) { // area: input interval [i*scale, (i+1)*scale)
                     double a = i * scale;
                     double b = (i + 1) * scale;
                     int lo = (int) Math.floor(a);
@@ -166,9 +176,9 @@ public final class Images {
                     for (int k = lo; k <= hi; k++) {
                         wt[k - lo] = (float) ((Math.min(b, k + 1) - Math.max(a, k)) / scale);
                     }
-                    first[i] = lo;
-                    weights[i] = wt;
-                } else { // bilinear with pixel centers aligned
+                    first[j] = lo;
+                    weights[j] = wt;
+                } else { // bilinear with pixel centres aligned
                     double c = (i + 0.5) * scale - 0.5;
                     int lo = (int) Math.floor(c);
                     float f = (float) (c - lo);
@@ -177,11 +187,11 @@ public final class Images {
                         f = 0f;
                     }
                     if (lo >= in - 1) {
-                        first[i] = in - 1;
-                        weights[i] = new float[] {1f};
+                        first[j] = in - 1;
+                        weights[j] = new float[] {1f};
                     } else {
-                        first[i] = lo;
-                        weights[i] = new float[] {1f - f, f};
+                        first[j] = lo;
+                        weights[j] = new float[] {1f - f, f};
                     }
                 }
             }

@@ -52,8 +52,8 @@ public final class Preprocess {
             throw new IllegalArgumentException("image " + w + "x" + h + " with " + src.length + " pixels to size " + size);
         }
         int[] full = resizedShape(w, h, size);
-        Axis ax = Axis.of(w, full[0], (full[0] - size) / 2, size);
-        Axis ay = Axis.of(h, full[1], (full[1] - size) / 2, size);
+        Images.Axis ax = Images.Axis.of(w, full[0], (full[0] - size) / 2, size);
+        Images.Axis ay = Images.Axis.of(h, full[1], (full[1] - size) / 2, size);
         float[] tmp = new float[h * size]; // horizontal pass: (h rows) x (size cols)
         for (int y = 0; y < h; y++) {
             ax.apply(src, y * w, 1, tmp, y * size, 1);
@@ -80,62 +80,5 @@ public final class Preprocess {
             return new int[] {size, Math.max(size, (int) Math.round((double) h * size / w))};
         }
         return new int[] {Math.max(size, (int) Math.round((double) w * size / h)), size};
-    }
-
-    /**
-     * 1-D resampling weights from {@code in} pixels to {@code full} pixels, for the outputs
-     * {@code offset .. offset+count-1} only: output i reads inputs first[i] .. first[i]+weights[i].length-1.
-     */
-    private record Axis(int[] first, float[][] weights) {
-
-        static Axis of(int in, int full, int offset, int count) {
-            int[] first = new int[count];
-            float[][] weights = new float[count][];
-            double scale = (double) in / full;
-            for (int j = 0; j < count; j++) {
-                int i = offset + j;
-                if (in >= full) { // area: input interval [i*scale, (i+1)*scale)
-                    double a = i * scale;
-                    double b = (i + 1) * scale;
-                    int lo = (int) Math.floor(a);
-                    int hi = Math.min(in - 1, (int) Math.ceil(b) - 1);
-                    float[] wt = new float[hi - lo + 1];
-                    for (int k = lo; k <= hi; k++) {
-                        wt[k - lo] = (float) ((Math.min(b, k + 1) - Math.max(a, k)) / scale);
-                    }
-                    first[j] = lo;
-                    weights[j] = wt;
-                } else { // bilinear, pixel centres aligned, edges clamped
-                    double c = (i + 0.5) * scale - 0.5;
-                    int lo = (int) Math.floor(c);
-                    float f = (float) (c - lo);
-                    if (lo < 0) {
-                        lo = 0;
-                        f = 0f;
-                    }
-                    if (lo >= in - 1) {
-                        first[j] = in - 1;
-                        weights[j] = new float[] {1f};
-                    } else {
-                        first[j] = lo;
-                        weights[j] = new float[] {1f - f, f};
-                    }
-                }
-            }
-            return new Axis(first, weights);
-        }
-
-        void apply(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride) {
-            for (int j = 0; j < first.length; j++) {
-                float[] wt = weights[j];
-                int p = srcOff + first[j] * srcStride;
-                float acc = 0f;
-                for (float v : wt) {
-                    acc += v * src[p];
-                    p += srcStride;
-                }
-                dst[dstOff + j * dstStride] = acc;
-            }
-        }
     }
 }

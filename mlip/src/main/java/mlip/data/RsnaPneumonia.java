@@ -36,7 +36,7 @@ import java.util.Map;
  * for (RsnaPneumonia.Sample s : rsna.readAll(rsna.split("test"), 224)) { ... s.image() ... s.mask() ... s.item().label() }
  * }</pre>
  */
-public final class RsnaPneumonia {
+public final class RsnaPneumonia extends ImageSet<RsnaPneumonia.Item> {
 
     public static final String LABELS_CSV = "stage_2_train_labels.csv";
     public static final String IMAGES_DIR = "stage_2_train_images";
@@ -53,21 +53,16 @@ public final class RsnaPneumonia {
      * @param boxes the pneumonia boxes (empty when label is 0)
      * @param split "train", "valid" or "test"
      */
-    public record Item(String id, Path image, int label, List<Box> boxes, String split) {
+    public record Item(String id, Path image, int label, List<Box> boxes, String split) implements ImageSet.Item {
     }
 
     /** A decoded image and its box mask, both (size*size): image in [0,1], mask 0/1. */
     public record Sample(Item item, float[] image, float[] mask) {
     }
 
-    private final Path root;
-    private final List<Item> items;
-    private final Skips skips;
 
     private RsnaPneumonia(Path root, List<Item> items, Skips skips) {
-        this.root = root;
-        this.items = items;
-        this.skips = skips;
+        super(root, items, skips);
     }
 
     /** {@link #load(Path, long)} with seed 0. */
@@ -145,31 +140,6 @@ public final class RsnaPneumonia {
             items.add(new Item(e.getKey(), image, e.getValue(), List.copyOf(boxes.get(e.getKey())), split.get(e.getKey())));
         }
         return new RsnaPneumonia(root, Collections.unmodifiableList(items), skips);
-    }
-
-    /** The folder this was loaded from. */
-    public Path root() {
-        return root;
-    }
-
-    /** All loaded images, in first-seen CSV order. */
-    public List<Item> items() {
-        return items;
-    }
-
-    /** The images of one split ("train", "valid", "test"). */
-    public List<Item> split(String split) {
-        return items.stream().filter(it -> it.split().equals(split)).toList();
-    }
-
-    /** Images skipped so far: missing at load, corrupt in {@link #readAll}. */
-    public int skipped() {
-        return skips.count();
-    }
-
-    /** Why images were skipped (the first 20). */
-    public List<String> skippedReasons() {
-        return skips.reasons();
     }
 
     /** e.g. {@code rsna: 120 images (84 train, 18 valid, 18 test; 40 pneumonia), 3 skipped (missing image)}. */

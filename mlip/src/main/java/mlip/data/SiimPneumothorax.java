@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  * List<SiimPneumothorax.Sample> test = siim.readAll(siim.split("test"), 224);
  * }</pre>
  */
-public final class SiimPneumothorax {
+public final class SiimPneumothorax extends ImageSet<SiimPneumothorax.Item> {
 
     public static final String RLE_CSV = "train-rle.csv";
     public static final String IMAGES_DIR = "dicom-images-train";
@@ -59,23 +59,18 @@ public final class SiimPneumothorax {
      * @param masks one RLE per positive row (empty when label is 0)
      * @param split "train", "valid" or "test"
      */
-    public record Item(String id, Path image, int label, List<Rle> masks, String split) {
+    public record Item(String id, Path image, int label, List<Rle> masks, String split) implements ImageSet.Item {
     }
 
     /** A decoded image and its mask, both (size*size): image in [0,1], mask 0/1. */
     public record Sample(Item item, float[] image, float[] mask) {
     }
 
-    private final Path root;
     private final Path csv;
-    private final List<Item> items;
-    private final Skips skips;
 
     private SiimPneumothorax(Path root, Path csv, List<Item> items, Skips skips) {
-        this.root = root;
+        super(root, items, skips);
         this.csv = csv;
-        this.items = items;
-        this.skips = skips;
     }
 
     /** {@link #load(Path, boolean, long)} with the balanced selection and seed 0. */
@@ -199,31 +194,6 @@ public final class SiimPneumothorax {
             pos = end;
         }
         return m;
-    }
-
-    /** The folder this was loaded from. */
-    public Path root() {
-        return root;
-    }
-
-    /** The selected images, positives first when balanced, else in first-seen CSV order. */
-    public List<Item> items() {
-        return items;
-    }
-
-    /** The images of one split ("train", "valid", "test"). */
-    public List<Item> split(String split) {
-        return items.stream().filter(it -> it.split().equals(split)).toList();
-    }
-
-    /** Images skipped so far: missing at load, corrupt in {@link #readAll}. */
-    public int skipped() {
-        return skips.count();
-    }
-
-    /** Why images were skipped (the first 20). */
-    public List<String> skippedReasons() {
-        return skips.reasons();
     }
 
     /** e.g. {@code siim: 40 images (28 train, 6 valid, 6 test; 20 pneumothorax), 1 skipped (missing image)}. */

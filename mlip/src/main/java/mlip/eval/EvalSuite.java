@@ -223,13 +223,13 @@ public final class EvalSuite {
         return out;
     }
 
-    private static int[] range(int n) {
+    static int[] range(int n) {
         int[] r = new int[n];
         for (int i = 0; i < n; i++) r[i] = i;
         return r;
     }
 
-    private static float[][] pick(float[][] rows, int[] idx) {
+    static float[][] pick(float[][] rows, int[] idx) {
         float[][] out = new float[idx.length][];
         for (int i = 0; i < idx.length; i++) out[i] = rows[idx[i]];
         return out;

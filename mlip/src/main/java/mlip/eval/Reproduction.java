@@ -163,8 +163,8 @@ public final class Reproduction {
             int seeds = f >= 1 ? 1 : o.seeds();
             double[] auc = new double[seeds];
             for (int s = 0; s < seeds; s++) {
-                int[] idx = f >= 1 ? range(trainX.length) : Subsets.stratifiedMultiLabel(trainY, f, s);
-                LinearProbe.Result r = LinearProbe.fitMultiLabel(pick(trainX, idx), pick(trainY, idx), testX, LinearProbe.Options.defaults().withSeed(s));
+                int[] idx = f >= 1 ? EvalSuite.range(trainX.length) : Subsets.stratifiedMultiLabel(trainY, f, s);
+                LinearProbe.Result r = LinearProbe.fitMultiLabel(EvalSuite.pick(trainX, idx), EvalSuite.pick(trainY, idx), testX, LinearProbe.Options.defaults().withSeed(s));
                 auc[s] = macroAucMultiLabel(r.scores(), testY);
             }
             out.put("probe auc " + pct(f), EvalSuite.Spread.of(auc));
@@ -251,8 +251,8 @@ public final class Reproduction {
             int seeds = f >= 1 ? 1 : o.seeds();
             double[] auc = new double[seeds], acc = new double[seeds];
             for (int s = 0; s < seeds; s++) {
-                int[] idx = f >= 1 ? range(trainX.length) : Subsets.stratified(trainY, f, s);
-                LinearProbe.Result r = LinearProbe.fit(pick(trainX, idx), pick(trainY, idx), classes, testX, LinearProbe.Options.defaults().withSeed(s));
+                int[] idx = f >= 1 ? EvalSuite.range(trainX.length) : Subsets.stratified(trainY, f, s);
+                LinearProbe.Result r = LinearProbe.fit(EvalSuite.pick(trainX, idx), pickY(trainY, idx), classes, testX, LinearProbe.Options.defaults().withSeed(s));
                 acc[s] = Metrics.accuracy(r.predictions(), testY);
                 if (classes == 2) {
                     double[] score = new double[testY.length];
@@ -274,13 +274,13 @@ public final class Reproduction {
             int seeds = f >= 1 ? 1 : o.seeds();
             double[] dice = new double[seeds];
             for (int s = 0; s < seeds; s++) {
-                int[] idx = f >= 1 ? range(tr.states().length) : Subsets.stratified(trainY, f, s);
+                int[] idx = f >= 1 ? EvalSuite.range(tr.states().length) : Subsets.stratified(trainY, f, s);
                 if (idx.length > o.segMax()) idx = Arrays.copyOf(shuffled(idx, s), o.segMax());
                 float[][][] tokens = new float[idx.length][][];
                 for (int i = 0; i < idx.length; i++) tokens[i] = tr.states()[idx[i]];
                 int epochs = Math.max(3, Math.min(100, EvalSuite.SEG_SAMPLES / Math.max(1, idx.length)));
                 var opt = FewShotSegmentation.Options.defaults().withEpochs(epochs).withSeed(s);
-                dice[s] = FewShotSegmentation.fit(tokens, pick(tr.masks(), idx), te.states(), o.size(), grid, opt).meanDice(te.masks());
+                dice[s] = FewShotSegmentation.fit(tokens, EvalSuite.pick(tr.masks(), idx), te.states(), o.size(), grid, opt).meanDice(te.masks());
             }
             out.put("segment dice " + pct(f), EvalSuite.Spread.of(dice));
         }
@@ -301,19 +301,7 @@ public final class Reproduction {
         return a;
     }
 
-    private static int[] range(int n) {
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) r[i] = i;
-        return r;
-    }
-
-    private static float[][] pick(float[][] rows, int[] idx) {
-        float[][] out = new float[idx.length][];
-        for (int i = 0; i < idx.length; i++) out[i] = rows[idx[i]];
-        return out;
-    }
-
-    private static int[] pick(int[] xs, int[] idx) {
+    private static int[] pickY(int[] xs, int[] idx) {
         int[] out = new int[idx.length];
         for (int i = 0; i < idx.length; i++) out[i] = xs[idx[i]];
         return out;
