@@ -92,7 +92,7 @@ public final class ReproduceCommand implements Callable<Integer>, MlipSubcommand
         if (vit != null) cfg.vision.pretrained = vit;
         cfg.validate();
         for (Path p : new Path[]{mimic, chexpert, rsna, siim, covidx}) {
-            if (p != null && !Files.isDirectory(p)) throw new IllegalArgumentException("reproduce: " + p + " is not a directory");
+            if (p != null && !Files.isDirectory(p)) throw new IllegalArgumentException(p + " is not a directory");
         }
         Path run = out.resolve("pretrain");
         Pretrain.Run r = Pretrain.prepare(cfg, mimic, run, true, Device.parse(device));
