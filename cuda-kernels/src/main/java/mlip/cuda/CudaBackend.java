@@ -609,7 +609,7 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ transformer fusions (gelu.cu, layernorm.cu)
 
     /** Production versions (KERNELS.md "gelu.cu", "layernorm.cu"). */
-    static final String BIAS_GELU_FORWARD = "bias_gelu_forward_kernel1_f32", BIAS_GELU_BACKWARD = "bias_gelu_backward_kernel1_f32",
+    static final String BIAS_GELU_FORWARD = "bias_gelu_forward_kernel2_f32", BIAS_GELU_BACKWARD = "bias_gelu_backward_kernel2_f32",
             ADD_LAYERNORM = "add_layernorm_forward_kernel1_f32";
 
     /** F32: one grid-stride launch, x + bias never written. F64: Backend's composite (device ops). */
