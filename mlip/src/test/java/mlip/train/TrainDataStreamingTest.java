@@ -58,6 +58,20 @@ class TrainDataStreamingTest {
         assertEquals(7, sub.size(), "maxStudies keeps the first 7 of the split");
     }
 
+    /** data.viewPositions: a lateral image in the metadata is left out of a frontal-only run. */
+    @Test
+    void viewPositionsKeepOnlyTheNamedViews() throws IOException {
+        WordPieceTokenizer tok = tokenizer();
+        Study first = MimicCxrJpg.load(dir).studies("train").get(0);
+        Path meta = dir.resolve(MimicCxrJpg.METADATA_CSV);
+        List<String> lines = new ArrayList<>(Files.readAllLines(meta));
+        for (int i = 1; i < lines.size(); i++) if (lines.get(i).startsWith(first.dicomId() + ",")) lines.set(i, lines.get(i).replace(",PA,", ",LATERAL,"));
+        Files.write(meta, lines);
+        int all = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, java.util.Set.of(), Long.MAX_VALUE).size();
+        int frontal = TrainData.load(dir, "train", tok, SIZE, MAX_LEN, SENTENCES, 0, java.util.Set.of("PA", "AP"), Long.MAX_VALUE).size();
+        assertEquals(all - 1, frontal);
+    }
+
     @Test
     void aCorruptImageIsReplacedTheSameWayEveryTimeAndCounted() throws IOException {
         WordPieceTokenizer tok = tokenizer();
