@@ -323,11 +323,15 @@ public final class Variable {
     /** Layer norm over the last dim; {@code weight}/{@code bias} may be null. */
     public Variable layerNorm(Variable weight, Variable bias, double eps) {
         Tensor.LayerNorm r = value.layerNormForward(weight == null ? null : weight.value, bias == null ? null : bias.value, eps);
-        List<Variable> in = new ArrayList<>(List.of(this));
+        return recordLayerNorm(this, r.out(), r.mean(), r.rstd(), weight, bias, eps);
+    }
+
+    /** The LAYER_NORM node of x with its saved statistics; weight and bias (either may be null) join the inputs. */
+    private static Variable recordLayerNorm(Variable x, Tensor out, Tensor mean, Tensor rstd, Variable weight, Variable bias, double eps) {
+        List<Variable> in = new ArrayList<>(List.of(x));
         if (weight != null) in.add(weight);
         if (bias != null) in.add(bias);
-        return record(Op.LAYER_NORM, r.out(), new Tensor[]{r.mean(), r.rstd()},
-                new int[]{weight != null ? 1 : 0, bias != null ? 1 : 0}, eps, in.toArray(new Variable[0]));
+        return record(Op.LAYER_NORM, out, new Tensor[]{mean, rstd}, new int[]{weight != null ? 1 : 0, bias != null ? 1 : 0}, eps, in.toArray(new Variable[0]));
     }
 
     /**
@@ -350,12 +354,7 @@ public final class Variable {
     public AddLayerNorm addLayerNorm(Variable y, Variable weight, Variable bias, double eps) {
         Tensor.AddLayerNorm r = value.addLayerNormForward(y.value, weight == null ? null : weight.value, bias == null ? null : bias.value, eps);
         Variable sum = record(Op.ADD, r.sum(), this, y);
-        List<Variable> in = new ArrayList<>(List.of(sum));
-        if (weight != null) in.add(weight);
-        if (bias != null) in.add(bias);
-        Variable out = record(Op.LAYER_NORM, r.out(), new Tensor[]{r.mean(), r.rstd()},
-                new int[]{weight != null ? 1 : 0, bias != null ? 1 : 0}, eps, in.toArray(new Variable[0]));
-        return new AddLayerNorm(sum, out);
+        return new AddLayerNorm(sum, recordLayerNorm(sum, r.out(), r.mean(), r.rstd(), weight, bias, eps));
     }
 
     /** Cross-entropy of logits (N, C) against I32 targets (N); see {@link Tensor#crossEntropy}. */

@@ -196,17 +196,12 @@ public final class Chexpert extends ImageSet<Chexpert.Item> {
 
     /** e.g. {@code chexpert: 1200 images (1000 train, 200 valid), 3 skipped (missing image)}. */
     public String summary() {
-        return "chexpert: " + items.size() + " images (" + Splits.counts(items.stream().map(Item::split).toList(), "train", "valid")
-                + "), " + skips.summary();
+        return summaryLine("chexpert", "", "train", "valid");
     }
 
     /** The image after {@link Preprocess} at (size x size). @throws CorruptImageException when it cannot be decoded */
     public float[] readImage(Item item, int size) {
-        try {
-            return Preprocess.read(item.image(), size);
-        } catch (IOException e) {
-            throw new CorruptImageException(item.image(), e);
-        }
+        return readEncoded(item.image(), size);
     }
 
     /** Decodes images in parallel; corrupt ones are skipped and counted. Result order = input order. */

@@ -135,17 +135,12 @@ public final class Covidx extends ImageSet<Covidx.Item> {
         for (int k = 0; k < c.length; k++) {
             cls.add(c[k] + " " + CLASSES.get(k));
         }
-        return "covidx: " + items.size() + " images (" + Splits.counts(items.stream().map(Item::split).toList(), "train", "test")
-                + "; " + String.join(", ", cls) + "), " + skips.summary();
+        return summaryLine("covidx", String.join(", ", cls), "train", "test");
     }
 
     /** The image after {@link Preprocess} at (size x size). @throws CorruptImageException when it cannot be decoded */
     public float[] readImage(Item item, int size) {
-        try {
-            return Preprocess.read(item.image(), size);
-        } catch (IOException e) {
-            throw new CorruptImageException(item.image(), e);
-        }
+        return readEncoded(item.image(), size);
     }
 
     /** Decodes images in parallel; corrupt ones are skipped and counted. Result order = input order. */

@@ -3,8 +3,6 @@ package mlip.data;
 import ij.io.FileInfo;
 import ij.plugin.DICOM;
 import ij.process.ImageProcessor;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,12 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Set;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Reads a single-frame grayscale DICOM Part-10 file as [0,1] floats, for the RSNA and SIIM loaders.
@@ -157,7 +150,7 @@ final class Dicom {
         } catch (IOException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
-        Images.Gray g = decodeJpeg(file, jpeg);
+        Images.Gray g = Images.decode(jpeg, file + ": PixelData is not a JPEG stream", file + ": corrupt JPEG in PixelData");
         if (photometric[0].equals("MONOCHROME1")) {
             invert(g.pixels());
         }
@@ -225,30 +218,6 @@ final class Dicom {
                 }
             } else {
                 throw new IOException("undefined length on a " + vr + " element");
-            }
-        }
-    }
-
-    private static Images.Gray decodeJpeg(Path file, byte[] jpeg) throws IOException {
-        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(jpeg))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new IOException(file + ": PixelData is not a JPEG stream");
-            }
-            ImageReader reader = readers.next();
-            StringBuilder warnings = new StringBuilder();
-            try {
-                reader.setInput(in, true, true);
-                reader.addIIOReadWarningListener((src, msg) -> warnings.append(msg).append("; "));
-                BufferedImage img = reader.read(0);
-                if (!warnings.isEmpty()) {
-                    throw new IOException(file + ": corrupt JPEG in PixelData: " + warnings);
-                }
-                return Images.toGray(img);
-            } catch (RuntimeException e) {
-                throw new IOException(file + ": corrupt JPEG in PixelData: " + e, e);
-            } finally {
-                reader.dispose();
             }
         }
     }

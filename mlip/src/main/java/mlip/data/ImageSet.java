@@ -54,4 +54,19 @@ public abstract class ImageSet<I extends ImageSet.Item> {
     public List<String> skippedReasons() {
         return skips.reasons();
     }
+
+    /** The loaders' summary line: {@code name: N images (a train, b valid[; extra]), k skipped (...)}. */
+    String summaryLine(String name, String extra, String... splits) {
+        return name + ": " + items.size() + " images (" + Splits.counts(items.stream().map(Item::split).toList(), splits)
+                + (extra.isEmpty() ? "" : "; " + extra) + "), " + skips.summary();
+    }
+
+    /** A PNG/JPEG through {@link Preprocess}; a file that does not decode is a {@link CorruptImageException}. */
+    static float[] readEncoded(Path image, int size) {
+        try {
+            return Preprocess.read(image, size);
+        } catch (java.io.IOException e) {
+            throw new CorruptImageException(image, e);
+        }
+    }
 }

@@ -46,30 +46,36 @@ public final class Images {
      * @throws IOException when the file is missing, not an image, truncated or otherwise corrupt
      */
     public static Gray read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        return decode(Files.readAllBytes(file), file + ": not a readable image (unknown format)", file + ": corrupt image");
+    }
+
+    /**
+     * Decodes an encoded image (JPEG, PNG, ...) to gray: an unknown format throws {@code unknown}, a reader
+     * warning or failure (truncated or damaged data) throws {@code corrupt + ": " + the reason}. Also the JPEG
+     * inside an encapsulated DICOM ({@link Dicom}).
+     */
+    static Gray decode(byte[] bytes, String unknown, String corrupt) throws IOException {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new IOException(file + ": not a readable image (unknown format)");
+                throw new IOException(unknown);
             }
             ImageReader reader = readers.next();
             StringBuilder warnings = new StringBuilder();
+            BufferedImage img;
             try {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((src, msg) -> warnings.append(msg).append("; "));
-                BufferedImage img = reader.read(0);
-                if (!warnings.isEmpty()) {
-                    throw new IOException(file + ": corrupt image: " + warnings);
-                }
-                return toGray(img);
+                img = reader.read(0);
             } catch (IOException | RuntimeException e) {
-                if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(file.toString())) {
-                    throw io;
-                }
-                throw new IOException(file + ": corrupt image: " + e, e);
+                throw new IOException(corrupt + ": " + e, e);
             } finally {
                 reader.dispose();
             }
+            if (!warnings.isEmpty()) {
+                throw new IOException(corrupt + ": " + warnings);
+            }
+            return toGray(img);
         }
     }
 

@@ -145,8 +145,7 @@ public final class RsnaPneumonia extends ImageSet<RsnaPneumonia.Item> {
     /** e.g. {@code rsna: 120 images (84 train, 18 valid, 18 test; 40 pneumonia), 3 skipped (missing image)}. */
     public String summary() {
         long pos = items.stream().filter(it -> it.label() == 1).count();
-        return "rsna: " + items.size() + " images (" + Splits.counts(items.stream().map(Item::split).toList(), "train", "valid", "test")
-                + "; " + pos + " pneumonia), " + skips.summary();
+        return summaryLine("rsna", pos + " pneumonia", "train", "valid", "test");
     }
 
     /** The image after {@link Preprocess} at (size x size). @throws CorruptImageException when it cannot be decoded */

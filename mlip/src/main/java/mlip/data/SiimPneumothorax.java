@@ -199,8 +199,7 @@ public final class SiimPneumothorax extends ImageSet<SiimPneumothorax.Item> {
     /** e.g. {@code siim: 40 images (28 train, 6 valid, 6 test; 20 pneumothorax), 1 skipped (missing image)}. */
     public String summary() {
         long pos = items.stream().filter(it -> it.label() == 1).count();
-        return "siim: " + items.size() + " images (" + Splits.counts(items.stream().map(Item::split).toList(), "train", "valid", "test")
-                + "; " + pos + " pneumothorax), " + skips.summary();
+        return summaryLine("siim", pos + " pneumothorax", "train", "valid", "test");
     }
 
     /** The image after {@link Preprocess} at (size x size). @throws CorruptImageException when it cannot be decoded */

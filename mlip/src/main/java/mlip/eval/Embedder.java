@@ -63,19 +63,31 @@ public final class Embedder {
      * probe (mean over patches) and the segmentation decoder train on.
      */
     public float[][][] encoderStates(List<float[]> images, int size) {
+        return globalAndStates(images, size).states();
+    }
+
+    /** Global embeddings v (n, E) and patch states (n, N, D) of whole images from one encoder pass. */
+    public record GlobalAndStates(float[][] global, float[][][] states) {
+    }
+
+    /** {@link #images} and {@link #encoderStates} from one pass of the encoder over each batch. */
+    public GlobalAndStates globalAndStates(List<float[]> images, int size) {
         int n = images.size();
+        float[][] g = new float[n][];
         float[][][] out = new float[n][][];
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (int s = 0; s < n; s += batch) {
                 int e = Math.min(n, s + batch);
-                Variable st = model.encodeImage(stack(images, s, e, size), false, null).patchStates();   // (b, N, D)
+                MlipModel.ImageOut io = model.encodeImage(stack(images, s, e, size), false, null);
+                split(io.global(), g, s);
+                Variable st = io.patchStates();                                                         // (b, N, D)
                 int np = st.size(1);
                 float[][] rows = new float[(e - s) * np][];
                 split(st.reshape((e - s) * np, -1), rows, 0);
                 for (int i = s; i < e; i++) out[i] = java.util.Arrays.copyOfRange(rows, (i - s) * np, (i - s + 1) * np);
             }
         }
-        return out;
+        return new GlobalAndStates(g, out);
     }
 
     /** The semantic-integrity estimator's score r (N) of every patch of one image (what masked encoding ranks by). */

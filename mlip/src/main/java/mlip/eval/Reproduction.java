@@ -94,8 +94,9 @@ public final class Reproduction {
             List<S> samples = read.apply(items.subList(s, Math.min(items.size(), s + CHUNK)), size);
             if (samples.isEmpty()) continue;
             List<float[]> images = samples.stream().map(image).toList();
-            g.addAll(Arrays.asList(e.images(images, size)));
-            float[][][] states = e.encoderStates(images, size);
+            Embedder.GlobalAndStates out = e.globalAndStates(images, size);                  // one encoder pass per chunk
+            g.addAll(Arrays.asList(out.global()));
+            float[][][] states = out.states();
             ms.addAll(Arrays.asList(EvalSuite.meanOverPatches(states)));
             if (keepStates) st.addAll(Arrays.asList(states));
             for (S x : samples) {

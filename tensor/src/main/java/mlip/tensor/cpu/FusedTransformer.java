@@ -2,6 +2,7 @@ package mlip.tensor.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import mlip.tensor.BinaryOp;
 import mlip.tensor.Tensor;
 import mlip.tensor.UnaryOp;
 
@@ -76,15 +77,9 @@ final class FusedTransformer {
         return dx;
     }
 
-    /** o = x + b over one row of n. */
+    /** o = x + b over one row of n: the engine's own vector add (the composite's exact float adds). */
     private static void addRow(float[] x, int xo, float[] b, int bo, float[] o, int oo, int n) {
-        int i = 0;
-        if (S != null) {
-            for (int up = S.loopBound(n); i < up; i += S.length()) {
-                FloatVector.fromArray(S, x, xo + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(o, oo + i);
-            }
-        }
-        for (; i < n; i++) o[oo + i] = x[xo + i] + b[bo + i];
+        Elementwise.binaryRowF32(BinaryOp.ADD, x, xo, 1, b, bo, 1, o, oo, 1, n);
     }
 
     private static void erfArgsRow(float[] x, float[] t, float[] u, int n) {
